@@ -1,0 +1,174 @@
+"""Framework bindings: tables from each framework's spellings to framework-neutral ops.
+
+A binding module is data. It names its framework, the top-level modules that identify it, and:
+
+- ``FUNCTIONS``: qualified name -> (op, signature). The signature lists the function's own
+  parameter names in order (``*`` starts keyword-only ones); ``RENAME`` maps them to the canonical
+  names every rule uses (``x``, ``y``, ``axis``, ``keepdims``, ``ddof``...). A third element, a dict,
+  may give ``defaults`` (canonical name -> source text) where the function's default differs from
+  the canonical one (``np.logaddexp.reduce`` reduces over axis 0, not all axes) and ``required``.
+- ``METHODS``: method name -> (op, signature) for array/tensor methods; the receiver is ``x``.
+- ``RENDER``: op -> list of ``Render`` rows, in order of preference, used to write fixes back in
+  the framework's own spelling.
+
+Adding a framework, or an API a framework added, is adding rows here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Dict, FrozenSet, List, Mapping, Optional, Tuple
+
+# What an absent canonical argument means. A binding whose default differs says so in `defaults`.
+CANONICAL_DEFAULTS: Mapping[str, str] = {"axis": "None", "keepdims": "False", "ddof": "0"}
+
+# Arguments that never change a value (TF's op `name=`); they do not block a match.
+IGNORABLE: FrozenSet[str] = frozenset({"name"})
+
+
+@dataclass(frozen=True)
+class Signature:
+    positional: Tuple[str, ...]  # canonical names, in order
+    keyword_only: Tuple[str, ...]
+    source_names: Mapping[str, str]  # source parameter name -> canonical name
+    canonical_to_source: Mapping[str, str]
+
+    def canonical(self, source_name: str) -> Optional[str]:
+        return self.source_names.get(source_name)
+
+    def source(self, canonical_name: str) -> Optional[str]:
+        return self.canonical_to_source.get(canonical_name)
+
+    def accepts(self, canonical_name: str) -> bool:
+        return canonical_name in self.canonical_to_source
+
+
+@dataclass(frozen=True)
+class Binding:
+    framework: str
+    op: str
+    signature: Signature
+    qualname: Optional[str] = None  # for functions
+    method: Optional[str] = None  # for methods
+    defaults: Mapping[str, str] = field(default_factory=dict)
+    required: Tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Render:
+    """One way to write an op in a framework: as a function, a method, or both."""
+
+    function: Optional[str] = None  # qualified name, whose signature comes from FUNCTIONS
+    method: Optional[str] = None  # method name, whose signature comes from METHODS
+    when_imported: Optional[str] = None  # only offered when the file imports this module
+
+
+def parse_signature(text: str, rename: Mapping[str, str]) -> Signature:
+    positional: List[str] = []
+    keyword_only: List[str] = []
+    source_names: Dict[str, str] = {}
+    target = positional
+    for raw in text.split(","):
+        name = raw.strip()
+        if not name or name == "/":
+            continue
+        if name == "*":
+            target = keyword_only
+            continue
+        canonical = rename.get(name, name)
+        source_names[name] = canonical
+        target.append(canonical)
+    canonical_to_source: Dict[str, str] = {}
+    for source, canonical in source_names.items():
+        canonical_to_source.setdefault(canonical, source)
+    return Signature(tuple(positional), tuple(keyword_only), source_names, canonical_to_source)
+
+
+@dataclass
+class FrameworkTables:
+    name: str
+    modules: Tuple[str, ...]
+    functions: Dict[str, Binding]
+    methods: Dict[str, Binding]
+    render: Dict[str, List[Render]]
+
+
+def _rows(framework: str, rows: Mapping, rename: Mapping[str, str], *, methods: bool) -> Dict[str, Binding]:
+    table: Dict[str, Binding] = {}
+    for key, row in rows.items():
+        op, signature = row[0], row[1]
+        extra = row[2] if len(row) > 2 else {}
+        table[key] = Binding(
+            framework=framework,
+            op=op,
+            signature=parse_signature(signature, rename),
+            qualname=None if methods else key,
+            method=key if methods else None,
+            defaults=dict(extra.get("defaults", {})),
+            required=tuple(extra.get("required", ())),
+        )
+    return table
+
+
+def load_framework(module) -> FrameworkTables:
+    rename = getattr(module, "RENAME", {})
+    return FrameworkTables(
+        name=module.FRAMEWORK,
+        modules=tuple(module.MODULES),
+        functions=_rows(module.FRAMEWORK, getattr(module, "FUNCTIONS", {}), rename, methods=False),
+        methods=_rows(module.FRAMEWORK, getattr(module, "METHODS", {}), rename, methods=True),
+        render=dict(getattr(module, "RENDER", {})),
+    )
+
+
+def _load_all() -> Dict[str, FrameworkTables]:
+    from numlint.bindings import jax, keras, math, numpy, scipy, tensorflow, torch
+
+    frameworks = [load_framework(m) for m in (numpy, scipy, math, torch, tensorflow, keras, jax)]
+    return {f.name: f for f in frameworks}
+
+
+FRAMEWORKS: Dict[str, FrameworkTables] = _load_all()
+
+# Every function spelling, by qualified name.
+FUNCTIONS: Dict[str, Binding] = {}
+for _framework in FRAMEWORKS.values():
+    for _qualname, _binding in _framework.functions.items():
+        if _qualname in FUNCTIONS:
+            raise ValueError(f"{_qualname} is bound twice")
+        FUNCTIONS[_qualname] = _binding
+
+# Method name -> bindings of the frameworks that have it, in framework preference order.
+METHOD_PREFERENCE = ("torch", "jax", "numpy", "tensorflow")
+METHODS: Dict[str, List[Binding]] = {}
+for _name in METHOD_PREFERENCE:
+    if _name in FRAMEWORKS:
+        for _method, _binding in FRAMEWORKS[_name].methods.items():
+            METHODS.setdefault(_method, []).append(_binding)
+
+# Top-level module -> framework.
+MODULE_FRAMEWORK: Dict[str, str] = {
+    module: framework.name for framework in FRAMEWORKS.values() for module in framework.modules
+}
+
+
+def framework_of_module(qualname: str) -> Optional[str]:
+    """The framework a dotted name belongs to, by its longest registered module prefix."""
+    parts = qualname.split(".")
+    for end in range(len(parts), 0, -1):
+        framework = MODULE_FRAMEWORK.get(".".join(parts[:end]))
+        if framework:
+            return framework
+    return None
+
+
+def spellings_of(op: str) -> FrozenSet[str]:
+    """Every last name component that can spell `op`: the text a file must contain to hold it."""
+    names = set()
+    for binding in FUNCTIONS.values():
+        if binding.op == op:
+            names.add(binding.qualname.rsplit(".", 1)[-1])
+    for method, bindings in METHODS.items():
+        if any(b.op == op for b in bindings):
+            names.add(method)
+    return frozenset(names)

@@ -1,0 +1,56 @@
+"""JAX: ``jax.numpy``, ``jax.nn``, ``jax.scipy.special`` and array methods (NumPy's)."""
+
+from numlint.bindings import Render
+from numlint.bindings import numpy as _numpy
+
+FRAMEWORK = "jax"
+MODULES = ("jax",)
+RENAME = {"a": "x", "x1": "x", "x2": "y", "a_min": "min", "a_max": "max"}
+
+_UNARY = "x, /"
+_BINARY = "x1, x2, /"
+_MOMENT = "a, axis, dtype, out, ddof, keepdims, *, where, correction"
+
+FUNCTIONS = {
+    "jax.numpy.exp": ("exp", _UNARY),
+    "jax.numpy.log": ("log", _UNARY),
+    "jax.numpy.log1p": ("log1p", _UNARY),
+    "jax.numpy.expm1": ("expm1", _UNARY),
+    "jax.numpy.sqrt": ("sqrt", _UNARY),
+    "jax.numpy.square": ("square", _UNARY),
+    "jax.numpy.abs": ("abs", _UNARY),
+    "jax.numpy.tanh": ("tanh", _UNARY),
+    "jax.numpy.power": ("pow", _BINARY),
+    "jax.numpy.logaddexp": ("logaddexp", _BINARY),
+    "jax.numpy.hypot": ("hypot", _BINARY),
+    "jax.numpy.maximum": ("maximum", _BINARY),
+    "jax.numpy.sum": ("sum", "a, axis, dtype, out, keepdims, initial, where"),
+    "jax.numpy.mean": ("mean", "a, axis, dtype, out, keepdims, *, where"),
+    "jax.numpy.max": ("max", "a, axis, out, keepdims, initial, where"),
+    "jax.numpy.amax": ("max", "a, axis, out, keepdims, initial, where"),
+    "jax.numpy.var": ("var", _MOMENT),
+    "jax.numpy.std": ("std", _MOMENT),
+    "jax.numpy.clip": ("clamp", "a, a_min, a_max"),
+    "jax.numpy.ravel": ("flatten", "a, order"),
+    "jax.nn.softmax": ("softmax", "x, axis, where, initial"),
+    "jax.nn.log_softmax": ("log_softmax", "x, axis, where, initial"),
+    "jax.nn.logsumexp": ("logsumexp", "a, axis, b, keepdims, return_sign, where"),
+    "jax.scipy.special.logsumexp": ("logsumexp", "a, axis, b, keepdims, return_sign, where"),
+    "jax.nn.sigmoid": ("sigmoid", "x"),
+    "jax.scipy.special.expit": ("sigmoid", "x"),
+    "jax.nn.log_sigmoid": ("logsigmoid", "x"),
+    "jax.nn.softplus": ("softplus", "x"),
+    "jax.scipy.special.xlogy": ("xlogy", "x, y"),
+    "jax.lax.exp": ("exp", "x"),
+    "jax.lax.log": ("log", "x"),
+}
+
+# jax arrays have NumPy's array methods, with the same signatures.
+METHODS = dict(_numpy.METHODS)
+
+RENDER = {
+    "logsumexp": [Render(function="jax.nn.logsumexp")],
+    "log_softmax": [Render(function="jax.nn.log_softmax")],
+    "var": [Render(function="jax.numpy.var", method="var")],
+    "std": [Render(function="jax.numpy.std", method="std")],
+}

@@ -1,0 +1,59 @@
+"""NumPy: ``numpy.*`` functions and ``ndarray`` methods."""
+
+from numlint.bindings import Render
+
+FRAMEWORK = "numpy"
+MODULES = ("numpy",)
+RENAME = {"a": "x", "x1": "x", "x2": "y", "array": "x", "a_min": "min", "a_max": "max"}
+
+_UFUNC = "x, out, *, where, dtype"
+_BINARY_UFUNC = "x1, x2, out, *, where, dtype"
+_REDUCE = "a, axis, dtype, out, keepdims, initial, where"
+_MOMENT = "a, axis, dtype, out, ddof, keepdims, *, where, mean, correction"
+
+FUNCTIONS = {
+    "numpy.exp": ("exp", _UFUNC),
+    "numpy.log": ("log", _UFUNC),
+    "numpy.log1p": ("log1p", _UFUNC),
+    "numpy.expm1": ("expm1", _UFUNC),
+    "numpy.sqrt": ("sqrt", _UFUNC),
+    "numpy.square": ("square", _UFUNC),
+    "numpy.abs": ("abs", _UFUNC),
+    "numpy.absolute": ("abs", _UFUNC),
+    "numpy.tanh": ("tanh", _UFUNC),
+    "numpy.power": ("pow", _BINARY_UFUNC),
+    "numpy.logaddexp": ("logaddexp", _BINARY_UFUNC),
+    "numpy.hypot": ("hypot", _BINARY_UFUNC),
+    "numpy.maximum": ("maximum", _BINARY_UFUNC),
+    "numpy.sum": ("sum", _REDUCE),
+    "numpy.mean": ("mean", "a, axis, dtype, out, keepdims, *, where"),
+    "numpy.max": ("max", "a, axis, out, keepdims, initial, where"),
+    "numpy.amax": ("max", "a, axis, out, keepdims, initial, where"),
+    "numpy.var": ("var", _MOMENT),
+    "numpy.std": ("std", _MOMENT),
+    "numpy.clip": ("clamp", "a, a_min, a_max, out"),
+    "numpy.ravel": ("flatten", "a, order"),
+    # A ufunc's reduce defaults to axis 0, unlike sum's all axes.
+    "numpy.logaddexp.reduce": ("logsumexp", "array, axis, dtype, out, keepdims", {"defaults": {"axis": "0"}}),
+}
+
+METHODS = {
+    "sum": ("sum", "axis, dtype, out, keepdims, initial, where"),
+    "mean": ("mean", "axis, dtype, out, keepdims, *, where"),
+    "max": ("max", "axis, out, keepdims, initial, where"),
+    "var": ("var", "axis, dtype, out, ddof, keepdims, *, where, mean, correction"),
+    "std": ("std", "axis, dtype, out, ddof, keepdims, *, where, mean, correction"),
+    "clip": ("clamp", "min, max, out"),
+    "ravel": ("flatten", "order"),
+    "flatten": ("flatten", "order"),
+}
+
+RENDER = {
+    "logsumexp": [
+        Render(function="scipy.special.logsumexp", when_imported="scipy"),
+        Render(function="numpy.logaddexp.reduce"),
+    ],
+    "log_softmax": [Render(function="scipy.special.log_softmax", when_imported="scipy")],
+    "var": [Render(function="numpy.var", method="var")],
+    "std": [Render(function="numpy.std", method="std")],
+}

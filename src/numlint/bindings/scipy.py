@@ -1,0 +1,23 @@
+"""SciPy: ``scipy.special`` (the stable forms NumPy lacks)."""
+
+from numlint.bindings import Render
+
+FRAMEWORK = "scipy"
+MODULES = ("scipy",)
+RENAME = {"a": "x"}
+
+FUNCTIONS = {
+    "scipy.special.logsumexp": ("logsumexp", "a, axis, b, keepdims, return_sign"),
+    "scipy.special.softmax": ("softmax", "x, axis"),
+    "scipy.special.log_softmax": ("log_softmax", "x, axis"),
+    "scipy.special.expit": ("sigmoid", "x, out, *, where, dtype"),
+    "scipy.special.log_expit": ("logsigmoid", "x, out, *, where, dtype"),
+    "scipy.special.xlogy": ("xlogy", "x, y, out, *, where, dtype"),
+    "scipy.special.log1p": ("log1p", "x, out, *, where, dtype"),
+    "scipy.special.expm1": ("expm1", "x, out, *, where, dtype"),
+}
+
+RENDER = {
+    "logsumexp": [Render(function="scipy.special.logsumexp")],
+    "log_softmax": [Render(function="scipy.special.log_softmax")],
+}

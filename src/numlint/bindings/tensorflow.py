@@ -1,0 +1,73 @@
+"""TensorFlow 2.x and the TF 1.x names research code still uses (``tf.log``, ``tf.compat.v1``)."""
+
+from numlint.bindings import Render
+
+FRAMEWORK = "tensorflow"
+MODULES = ("tensorflow",)
+RENAME = {
+    "input_tensor": "x",
+    "logits": "x",
+    "features": "x",
+    "reduction_indices": "axis",
+    "keep_dims": "keepdims",
+    "dim": "axis",
+}
+
+_UNARY = "x, name"
+_REDUCE = "input_tensor, axis, keepdims, name, reduction_indices, keep_dims"
+_SOFTMAX = "logits, axis, name, dim"
+
+# name -> (op, signature); each is bound as tf.NAME where TF has it at the top level, and under
+# tf.math / tf.nn as listed, and again under tf.compat.v1.
+_TOP = {
+    "exp": ("exp", _UNARY),
+    "log": ("log", _UNARY),  # TF 1.x only
+    "log1p": ("log1p", _UNARY),
+    "expm1": ("expm1", _UNARY),
+    "sqrt": ("sqrt", _UNARY),
+    "square": ("square", _UNARY),
+    "abs": ("abs", _UNARY),
+    "tanh": ("tanh", _UNARY),
+    "sigmoid": ("sigmoid", _UNARY),
+    "pow": ("pow", "x, y, name"),
+    "maximum": ("maximum", "x, y, name"),
+    "reduce_sum": ("sum", _REDUCE),
+    "reduce_mean": ("mean", _REDUCE),
+    "reduce_max": ("max", _REDUCE),
+    "reduce_logsumexp": ("logsumexp", _REDUCE),
+    "clip_by_value": ("clamp", "t, clip_value_min, clip_value_max, name"),
+}
+_MATH = dict(
+    _TOP,
+    reduce_variance=("var", "input_tensor, axis, keepdims, name"),
+    reduce_std=("std", "input_tensor, axis, keepdims, name"),
+    softmax=("softmax", _SOFTMAX),
+    log_softmax=("log_softmax", _SOFTMAX),
+    log_sigmoid=("logsigmoid", _UNARY),
+    softplus=("softplus", "features, name"),
+    xlogy=("xlogy", "x, y, name"),
+)
+del _MATH["clip_by_value"]
+_NN = {
+    "softmax": ("softmax", _SOFTMAX),
+    "log_softmax": ("log_softmax", _SOFTMAX),
+    "sigmoid": ("sigmoid", _UNARY),
+    "softplus": ("softplus", "features, name"),
+}
+
+FUNCTIONS = {}
+for _prefix in ("tensorflow", "tensorflow.compat.v1"):
+    for _name, _row in _TOP.items():
+        FUNCTIONS[f"{_prefix}.{_name}"] = _row
+    for _name, _row in _MATH.items():
+        FUNCTIONS[f"{_prefix}.math.{_name}"] = _row
+    for _name, _row in _NN.items():
+        FUNCTIONS[f"{_prefix}.nn.{_name}"] = _row
+FUNCTIONS["tensorflow.compat.v1.log"] = _TOP["log"]
+
+RENDER = {
+    "logsumexp": [Render(function="tensorflow.reduce_logsumexp")],
+    "log_softmax": [Render(function="tensorflow.nn.log_softmax")],
+    "var": [Render(function="tensorflow.math.reduce_variance")],
+    "std": [Render(function="tensorflow.math.reduce_std")],
+}

@@ -1,0 +1,101 @@
+"""PyTorch: ``torch.*``, ``torch.nn.functional``, ``torch.special`` and ``Tensor`` methods."""
+
+from numlint.bindings import Render
+
+FRAMEWORK = "torch"
+MODULES = ("torch",)
+RENAME = {
+    "input": "x",
+    "dim": "axis",
+    "keepdim": "keepdims",
+    "other": "y",
+    "exponent": "y",
+    "correction": "ddof",
+}
+
+_UNARY = "input, *, out"
+_BINARY = "input, other, *, out"
+_REDUCE = "input, dim, keepdim, *, dtype, out"
+_MOMENT = "input, dim, *, correction, keepdim, out"
+_SOFTMAX = "input, dim, _stacklevel, dtype"
+
+FUNCTIONS = {
+    "torch.exp": ("exp", _UNARY),
+    "torch.log": ("log", _UNARY),
+    "torch.log1p": ("log1p", _UNARY),
+    "torch.expm1": ("expm1", _UNARY),
+    "torch.special.expm1": ("expm1", _UNARY),
+    "torch.special.log1p": ("log1p", _UNARY),
+    "torch.sqrt": ("sqrt", _UNARY),
+    "torch.square": ("square", _UNARY),
+    "torch.abs": ("abs", _UNARY),
+    "torch.tanh": ("tanh", _UNARY),
+    "torch.sigmoid": ("sigmoid", _UNARY),
+    "torch.special.expit": ("sigmoid", _UNARY),
+    "torch.nn.functional.sigmoid": ("sigmoid", "input"),
+    "torch.nn.functional.logsigmoid": ("logsigmoid", "input"),
+    "torch.nn.functional.softplus": ("softplus", "input, beta, threshold"),
+    "torch.pow": ("pow", "input, exponent, *, out"),
+    "torch.logaddexp": ("logaddexp", _BINARY),
+    "torch.hypot": ("hypot", _BINARY),
+    "torch.maximum": ("maximum", _BINARY),
+    "torch.xlogy": ("xlogy", _BINARY),
+    "torch.special.xlogy": ("xlogy", _BINARY),
+    "torch.sum": ("sum", _REDUCE),
+    "torch.mean": ("mean", _REDUCE),
+    "torch.amax": ("max", "input, dim, keepdim, *, out"),
+    # With `dim`, torch.max returns (values, indices); predicates look through `[0]`/`.values`.
+    "torch.max": ("max", "input, dim, keepdim, *, out"),
+    "torch.var": ("var", _MOMENT, {"defaults": {"ddof": "1"}}),
+    "torch.std": ("std", _MOMENT, {"defaults": {"ddof": "1"}}),
+    "torch.logsumexp": ("logsumexp", "input, dim, keepdim, *, out", {"required": ("axis",)}),
+    "torch.special.logsumexp": ("logsumexp", "input, dim, keepdim, *, out", {"required": ("axis",)}),
+    "torch.softmax": ("softmax", "input, dim, dtype"),
+    "torch.special.softmax": ("softmax", "input, dim, *, dtype"),
+    "torch.nn.functional.softmax": ("softmax", _SOFTMAX),
+    "torch.log_softmax": ("log_softmax", "input, dim, dtype"),
+    "torch.special.log_softmax": ("log_softmax", "input, dim, *, dtype"),
+    "torch.nn.functional.log_softmax": ("log_softmax", _SOFTMAX),
+    "torch.clamp": ("clamp", "input, min, max, *, out"),
+    "torch.clip": ("clamp", "input, min, max, *, out"),
+    "torch.flatten": ("flatten", "input, start_dim, end_dim"),
+}
+
+METHODS = {
+    "exp": ("exp", ""),
+    "log": ("log", ""),
+    "log1p": ("log1p", ""),
+    "expm1": ("expm1", ""),
+    "sqrt": ("sqrt", ""),
+    "square": ("square", ""),
+    "abs": ("abs", ""),
+    "tanh": ("tanh", ""),
+    "sigmoid": ("sigmoid", ""),
+    "pow": ("pow", "exponent"),
+    "logaddexp": ("logaddexp", "other"),
+    "hypot": ("hypot", "other"),
+    "xlogy": ("xlogy", "other"),
+    "sum": ("sum", "dim, keepdim, *, dtype"),
+    "mean": ("mean", "dim, keepdim, *, dtype"),
+    "amax": ("max", "dim, keepdim"),
+    "max": ("max", "dim, keepdim"),
+    "var": ("var", "dim, *, correction, keepdim", {"defaults": {"ddof": "1"}}),
+    "std": ("std", "dim, *, correction, keepdim", {"defaults": {"ddof": "1"}}),
+    "logsumexp": ("logsumexp", "dim, keepdim", {"required": ("axis",)}),
+    "softmax": ("softmax", "dim, dtype"),
+    "log_softmax": ("log_softmax", "dim, dtype"),
+    "clamp": ("clamp", "min, max"),
+    "clip": ("clamp", "min, max"),
+    "flatten": ("flatten", "start_dim, end_dim"),
+}
+
+RENDER = {
+    "logsumexp": [Render(function="torch.logsumexp", method="logsumexp")],
+    "log_softmax": [
+        Render(function="torch.nn.functional.log_softmax", method="log_softmax"),
+        Render(function="torch.log_softmax", method="log_softmax"),
+    ],
+    "var": [Render(function="torch.var", method="var")],
+    "std": [Render(function="torch.std", method="std")],
+    "flatten": [Render(function="torch.flatten", method="flatten")],
+}

@@ -1,0 +1,311 @@
+"""Checking one file's text: one parse, one traversal, every selected rule, fixes rendered."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple
+
+import libcst as cst
+from libcst.metadata import MetadataWrapper, PositionProvider
+
+from numlint import dataflow
+from numlint.dataflow import FileFacts, Scope
+from numlint.diagnostics import Edit, FileError, Finding, Fix, Position
+from numlint.ops import Viewer, code
+from numlint.patterns import ABSENT, Env, Matcher, metavariables
+from numlint.predicates import Context, holds
+from numlint.render import CannotRender, render, shown
+from numlint.rules import Rule, RulePattern
+from numlint.source import LineIndex, dominant_newline
+
+# A file that mentions none of these cannot hold a hazard we know: skip it before parsing.
+FRAMEWORK_WORDS = ("numpy", "torch", "tensorflow", "jax", "scipy", "keras", "math")
+
+_NOQA = re.compile(r"#\s*noqa(?::[\s]?(?P<codes>[A-Z]+[0-9]+(?:[,\s]+[A-Z]+[0-9]+)*))?", re.IGNORECASE)
+_FILE_NOQA = re.compile(r"#\s*numlint\s*:\s*noqa(?::\s?(?P<codes>[A-Z]+[0-9]+(?:[,\s]+[A-Z]+[0-9]+)*))?", re.IGNORECASE)
+_CODES = re.compile(r"[A-Z]+[0-9]+", re.IGNORECASE)
+
+
+@dataclass
+class _Hit:
+    rule: Rule
+    pattern: RulePattern
+    node: cst.BaseExpression
+    scope: Scope
+    env: Env
+
+
+def check_text(text: str, rules: Sequence[Rule]) -> Tuple[List[Finding], List[FileError]]:
+    """All findings of `rules` in a file's text (noqa applied), or the reason it could not be read."""
+    exempt = _file_exemptions(text)
+    if exempt is True:
+        return [], []
+    rules = [r for r in rules if r.code not in exempt]
+    if not any(word in text for word in FRAMEWORK_WORDS):
+        return [], []
+    rules = [r for r in rules if r.could_match(text)]
+    if not rules:
+        return [], []
+    try:
+        module = cst.parse_module(text)
+    except cst.ParserSyntaxError as exc:
+        return [], [FileError(f"cannot parse: {_syntax_message(exc)}", Position(exc.raw_line, exc.raw_column + 1))]
+    except (RecursionError, MemoryError) as exc:  # absurdly deep or large expressions
+        return [], [FileError(f"cannot parse: {type(exc).__name__}")]
+    return FileChecker(text, module, rules).run()
+
+
+def _syntax_message(exc: cst.ParserSyntaxError) -> str:
+    return " ".join(exc.message.split()) or "invalid syntax"
+
+
+def _file_exemptions(text: str):
+    codes: Set[str] = set()
+    for match in _FILE_NOQA.finditer(text):
+        if not match.group("codes"):
+            return True
+        codes.update(c.upper() for c in _CODES.findall(match.group("codes")))
+    return codes
+
+
+class FileChecker:
+    def __init__(self, text: str, module: cst.Module, rules: Sequence[Rule]) -> None:
+        self.text = text
+        self.module = module
+        self.rules = rules
+        self.lines = LineIndex(text)
+        self._positions = None
+
+    def run(self) -> Tuple[List[Finding], List[FileError]]:
+        facts = dataflow.collect(self.module)
+        self.facts = facts
+        viewer = Viewer(facts.imports)
+        matcher = Matcher(viewer)
+        by_root: Dict[str, List[Tuple[Rule, RulePattern]]] = {}
+        for rule in self.rules:
+            for pattern in rule.patterns:
+                by_root.setdefault(pattern.root, []).append((rule, pattern))
+        hits: List[_Hit] = []
+        errors: List[FileError] = []
+        failed: Set[str] = set()
+        for site in facts.candidates:
+            term = viewer.view(site.node)
+            if term is None:
+                continue
+            for rule, pattern in by_root.get(term.op, ()):
+                if rule.code in failed:
+                    continue
+                try:
+                    env = matcher.match(pattern.match, site.node, site.scope, site.order)
+                    if env is None:
+                        continue
+                    context = Context(viewer, site.scope, site.order)
+                    if any(_guard_holds(guard, context, env) for guard in pattern.unless):
+                        continue
+                except Exception as exc:  # a rule's bug must not stop the other rules or files
+                    failed.add(rule.code)
+                    errors.append(_rule_crash(rule, exc))
+                    continue
+                hits.append(_Hit(rule, pattern, site.node, site.scope, env))
+                break  # one finding per rule and node: the first pattern that matches
+        hits = self._outermost(hits)
+        findings = []
+        for hit in hits:
+            try:
+                findings.append(self._finding(hit))
+            except Exception as exc:
+                errors.append(_rule_crash(hit.rule, exc))
+        return [f for f in findings if not self._suppressed(f)], errors
+
+    # -- positions ------------------------------------------------------------------------------
+    def span(self, node: cst.CSTNode) -> Tuple[int, int]:
+        if self._positions is None:
+            # Positions are only needed once something is found, so most files never pay for them.
+            self._positions = MetadataWrapper(self.module, unsafe_skip_copy=True).resolve(PositionProvider)
+        where = self._positions[node]
+        return (
+            self.lines.offset(where.start.line, where.start.column),
+            self.lines.offset(where.end.line, where.end.column),
+        )
+
+    def _edit(self, start: int, end: int, content: str) -> Edit:
+        return Edit(start, end, content, self.lines.position(start), self.lines.position(end))
+
+    # -- findings -------------------------------------------------------------------------------
+    def _outermost(self, hits: List[_Hit]) -> List[_Hit]:
+        """One finding per hazard: drop hits inside, or reached through, another hit of the rule."""
+        spans = {id(hit): self.span(hit.node) for hit in hits}
+        reported = {(hit.rule.code, id(hit.node)) for hit in hits}
+        kept = []
+        for hit in hits:
+            start, end = spans[id(hit)]
+            nested = any(
+                other is not hit
+                and other.rule.code == hit.rule.code
+                and spans[id(other)][0] <= start
+                and end <= spans[id(other)][1]
+                and (spans[id(other)] != (start, end))
+                for other in hits
+            )
+            through_reported = any(
+                (hit.rule.code, id(sub)) in reported
+                for _, site in hit.env.through
+                for sub in _walk(site.value)
+            )
+            if not nested and not through_reported:
+                kept.append(hit)
+        return kept
+
+    def _finding(self, hit: _Hit) -> Finding:
+        start, end = self.span(hit.node)
+        fix, help_text = None, hit.pattern.help
+        reasons = []
+        for template in hit.pattern.fixes:
+            try:
+                fix = self._fix(hit, template)
+                break
+            except CannotRender as exc:
+                reasons.append(str(exc))
+        if fix is not None:
+            help_text = None
+        elif not help_text and reasons:
+            help_text = f"No automatic fix here: {reasons[0]}."
+        return Finding(
+            code=hit.rule.code,
+            name=hit.rule.name,
+            message=hit.rule.message,
+            location=self.lines.position(start),
+            end_location=self.lines.position(end),
+            fix=fix,
+            help=help_text,
+        )
+
+    def _fix(self, hit: _Hit, template) -> Fix:
+        used = set(metavariables(template))
+        for name in used:
+            bound = hit.env.values.get(name)
+            if bound is not None and bound.resolved and bound.node is not ABSENT:
+                if not _movable(bound.node, hit.scope):
+                    raise CannotRender(
+                        f"`{shown(code(bound.node), 40)}` is computed on another line; "
+                        "assign it to a name first, then apply the stable form to that name"
+                    )
+        rendered = render(template, self.facts.imports, hit.env)
+        start, end = self.span(hit.node)
+        edits = [self._edit(start, end, rendered.code)]
+        edits.extend(self._dead_intermediates(hit))
+        if rendered.imports:
+            edits.append(self._import_edit(rendered.imports))
+        edits.sort(key=lambda e: (e.start_offset, e.end_offset))
+        title = hit.rule.fix_title.format(fix=shown(rendered.code))
+        return Fix(hit.pattern.fix_safety, title, tuple(edits))
+
+    def _dead_intermediates(self, hit: _Hit) -> Iterable[Edit]:
+        """Delete `p = softmax(z)` lines whose every use is inside code the fix replaces or deletes."""
+        replaced = [hit.node]
+        for name_node, site in hit.env.through:
+            statement = site.statement
+            if statement is None or self.facts.block_size.get(id(statement), 0) < 2:
+                continue
+            name = name_node.value
+            inside = sum(_references(node, name) for node in replaced)
+            if hit.scope.uses(name) != inside:
+                continue
+            start, end = self.span(statement)
+            row_start = self.lines.position(start).row
+            row_end = self.lines.position(end).row
+            line_start = self.lines.starts[row_start - 1]
+            if self.text[line_start:start].strip():
+                continue  # something else shares the line
+            line_end = self.lines.starts[row_end] if row_end < self.lines.rows else len(self.text)
+            replaced.append(site.value)
+            yield self._edit(line_start, line_end, "")
+
+    def _import_edit(self, statements: List[str]) -> Edit:
+        newline = dominant_newline(self.text)
+        anchor = None
+        for statement in self.module.body:
+            if isinstance(statement, (cst.FunctionDef, cst.ClassDef)):
+                break
+            if isinstance(statement, cst.SimpleStatementLine) and all(
+                isinstance(item, (cst.Import, cst.ImportFrom)) for item in statement.body
+            ):
+                anchor = statement
+        if anchor is not None:
+            end_row = self.lines.position(self.span(anchor)[1]).row
+            if end_row < self.lines.rows:
+                offset = self.lines.starts[end_row]
+                return self._edit(offset, offset, "".join(s + newline for s in statements))
+            offset = len(self.text)
+            return self._edit(offset, offset, "".join(newline + s for s in statements) + newline)
+        return self._edit(0, 0, "".join(s + newline for s in statements))
+
+    def _suppressed(self, finding: Finding) -> bool:
+        if finding.noqa_row > self.lines.rows:
+            return False
+        match = _NOQA.search(self.lines.line(finding.noqa_row))
+        if match is None:
+            return False
+        codes = match.group("codes")
+        if not codes:
+            return True
+        return finding.code in {c.upper() for c in _CODES.findall(codes)}
+
+
+def _guard_holds(guard, context: Context, env: Env) -> bool:
+    bound = env.values.get(guard.metavariables[0])
+    return bound is not None and holds(guard.predicate, context, bound.node)
+
+
+def _rule_crash(rule: Rule, exc: BaseException) -> FileError:
+    return FileError(
+        f"rule {rule.code} failed ({type(exc).__name__}: {exc}); this is a numlint bug, please report it",
+        code=rule.code,
+    )
+
+
+def _references(node: cst.CSTNode, name: str) -> int:
+    """How many times `name` is read as a variable inside `node` (not `obj.name`, not `name=`)."""
+    skip = set()
+    count = 0
+    for sub in _walk(node):
+        if isinstance(sub, cst.Attribute):
+            skip.add(id(sub.attr))
+        elif isinstance(sub, cst.Arg) and sub.keyword is not None:
+            skip.add(id(sub.keyword))
+        elif isinstance(sub, cst.Name) and sub.value == name and id(sub) not in skip:
+            count += 1
+    return count
+
+
+def _walk(node: cst.CSTNode):
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        yield current
+        stack.extend(current.children)
+
+
+_PURE = (cst.Name, cst.Attribute, cst.Subscript, cst.SubscriptElement, cst.Index, cst.Slice,
+         cst.Integer, cst.Float, cst.SimpleString, cst.UnaryOperation, cst.BinaryOperation,
+         cst.Tuple, cst.Element, cst.Comma, cst.LeftParen, cst.RightParen, cst.Dot,
+         cst.BaseUnaryOp, cst.BaseBinaryOp, cst.SimpleWhitespace, cst.ParenthesizedWhitespace,
+         cst.TrailingWhitespace, cst.EmptyLine, cst.Newline, cst.Comment, cst.LeftSquareBracket,
+         cst.RightSquareBracket, cst.Colon)
+
+
+def _movable(node: cst.BaseExpression, scope: Scope) -> bool:
+    """Can this expression be evaluated on another line with the same result?
+
+    Only names, attributes, subscripts, literals and arithmetic (no calls, which may be costly or
+    random, like dropout), whose names are not rebound in the scope.
+    """
+    for sub in _walk(node):
+        if not isinstance(sub, _PURE):
+            return False
+        if isinstance(sub, cst.Name):
+            sites = scope.bindings.get(sub.value, ())
+            if len(sites) > 1 or sub.value in scope.not_local:
+                return False
+    return True

@@ -1,0 +1,209 @@
+"""The `numlint` command line."""
+
+from __future__ import annotations
+
+import difflib
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import List, Optional, Sequence
+
+import click
+
+from numlint import __version__
+from numlint.config import ConfigError, find_pyproject, load_settings, select_rules, split_codes
+from numlint.diagnostics import SAFE, UNSAFE, FileResult
+from numlint.discovery import discover
+from numlint.report import FORMATS
+from numlint.rules import RuleError, registry
+from numlint.runner import Mode, check_files, check_source, original_text, summary_counts
+
+EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+
+
+class DefaultGroup(click.Group):
+    """`numlint PATHS` means `numlint check PATHS`, as with ruff."""
+
+    def parse_args(self, ctx: click.Context, args: List[str]) -> List[str]:
+        if not args or (args[0] not in self.commands and args[0] not in ("--help", "-h", "--version")):
+            args = ["check", *args]
+        return super().parse_args(ctx, args)
+
+
+@click.group(cls=DefaultGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="numlint")
+def main() -> None:
+    """Find and fix numerical hazards (overflow, underflow, cancellation, NaN) in array code."""
+
+
+@dataclass
+class _Options:
+    color: Optional[bool]
+
+
+def _fail(message: str) -> None:
+    click.echo(f"numlint: error: {message}", err=True)
+    sys.exit(EXIT_ERROR)
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path())
+@click.option("--fix", is_flag=True, help="Apply safe fixes in place.")
+@click.option("--unsafe-fixes", is_flag=True, default=None, help="Also apply (or offer) fixes that may change values.")
+@click.option("--diff", is_flag=True, help="Print the fixes as a unified diff; write nothing.")
+@click.option("--select", multiple=True, help="Rules to run: codes, prefixes (NUM1) or names, comma-separated.")
+@click.option("--extend-select", multiple=True, help="Rules to add to the selection.")
+@click.option("--ignore", multiple=True, help="Rules to leave out.")
+@click.option("--output-format", type=click.Choice(sorted(FORMATS)), default="full", show_default=True)
+@click.option("--statistics", is_flag=True, help="Print the number of findings per rule instead of the findings.")
+@click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False), help="The pyproject.toml to read.")
+@click.option("--stdin-filename", help="The path of the file read from standard input, for messages and config.")
+@click.option("--color/--no-color", default=None, help="Colour the output (default: only on a terminal).")
+def check(paths, fix, unsafe_fixes, diff, select, extend_select, ignore, output_format, statistics,
+          exit_zero, config_path, stdin_filename, color) -> None:
+    """Check PATHS (files or folders; default: the current folder) for numerical hazards."""
+    try:
+        from_stdin = paths == ("-",) or (not paths and stdin_filename is not None)
+        anchor = Path(stdin_filename or ".") if from_stdin else Path(paths[0] if paths else ".")
+        config_file = Path(config_path) if config_path else find_pyproject(anchor)
+        if config_path and not config_file.is_file():
+            raise ConfigError(f"{config_path}: no such file")
+        settings = load_settings(config_file, anchor if anchor.is_dir() else anchor.parent)
+        rules = registry(settings.rule_paths)
+        selected = select_rules(
+            rules,
+            split_codes(select) if select else settings.select,
+            split_codes(extend_select) + settings.extend_select,
+            split_codes(ignore) + settings.ignore,
+        )
+        unsafe = settings.unsafe_fixes if unsafe_fixes is None else unsafe_fixes
+        mode = Mode(fix=fix or diff, write=fix and not diff and not from_stdin, unsafe=unsafe)
+        if from_stdin:
+            text = sys.stdin.read()
+            chosen = [rules[c] for c in sorted(selected)]
+            results = [check_source(text, chosen, stdin_filename or "-", mode)]
+            originals = {results[0].path: text}
+            if fix and not diff:
+                sys.stdout.write(results[0].source or text)
+                sys.exit(EXIT_CLEAN if exit_zero or not results[0].findings else EXIT_FINDINGS)
+        else:
+            files = discover(paths or ["."], settings)
+            results = check_files(files, rules, selected, settings, mode)
+            originals = {r.path: original_text(Path(r.path)) for r in results if diff and r.fixed_source}
+    except (ConfigError, RuleError) as exc:
+        _fail(str(exc))
+        return
+    options = _Options(color=color)
+    if diff:
+        changed = _print_diffs(results, originals)
+        internal = any(e.code for r in results for e in r.errors)
+        sys.exit(EXIT_ERROR if internal else EXIT_FINDINGS if changed and not exit_zero else EXIT_CLEAN)
+    if statistics:
+        _print_statistics(results, rules)
+    else:
+        FORMATS[output_format](results, sys.stdout, options)
+        if output_format == "full":
+            _print_summary(results, fix, unsafe)
+    sys.exit(_exit_code(results, exit_zero))
+
+
+def _exit_code(results: Sequence[FileResult], exit_zero: bool) -> int:
+    if any(error.code for result in results for error in result.errors):
+        return EXIT_ERROR  # numlint itself failed somewhere
+    if exit_zero:
+        return EXIT_CLEAN
+    if any(result.findings or result.errors for result in results):
+        return EXIT_FINDINGS
+    return EXIT_CLEAN
+
+
+def _print_diffs(results: Sequence[FileResult], originals) -> int:
+    changed = 0
+    for result in results:
+        before = originals.get(result.path)
+        if result.fixed_source is None or before is None:
+            continue
+        changed += 1
+        sys.stdout.writelines(difflib.unified_diff(
+            before.splitlines(keepends=True), result.fixed_source.splitlines(keepends=True),
+            fromfile=_diff_name("a", result.path), tofile=_diff_name("b", result.path),
+        ))
+    for result in results:
+        for error in result.errors:
+            click.echo(f"{result.path}:{error.location.row}:{error.location.column}: error: {error.message}", err=True)
+    if changed:
+        click.echo(f"Would fix {sum(r.fixes_applied for r in results)} finding(s) in {changed} file(s).", err=True)
+    return changed
+
+
+def _diff_name(side: str, path: str) -> str:
+    # git-style a/ b/ prefixes for relative paths, so `git apply` and `patch -p1` take the diff.
+    return path if Path(path).is_absolute() else f"{side}/{Path(path).as_posix()}"
+
+
+def _print_statistics(results: Sequence[FileResult], rules) -> None:
+    fixable = {f.code for r in results for f in r.findings if f.fix is not None and f.fix.applicability == SAFE}
+    for code, count in summary_counts(results).items():
+        mark = "[*]" if code in fixable else "   "
+        click.echo(f"{count:>5}\t{code}\t{mark} {rules[code].name}")
+
+
+def _print_summary(results: Sequence[FileResult], fixed: bool, unsafe: bool) -> None:
+    findings = [f for r in results for f in r.findings]
+    errors = sum(len(r.errors) for r in results)
+    applied = sum(r.fixes_applied for r in results)
+    parts = []
+    if findings:
+        files = sum(1 for r in results if r.findings)
+        parts.append(f"Found {len(findings)} finding{'s' * (len(findings) != 1)} in {files} file{'s' * (files != 1)}.")
+    elif not errors:
+        parts.append("All checks passed!" if not applied else "")
+    if applied:
+        parts.append(f"Fixed {applied} finding{'s' * (applied != 1)}.")
+    safe = sum(1 for f in findings if f.fix is not None and f.fix.applicability == SAFE)
+    more = sum(1 for f in findings if f.fix is not None and f.fix.applicability == UNSAFE)
+    if safe:
+        parts.append(f"[*] {safe} fixable with `numlint check --fix`.")
+    if more and not unsafe:
+        parts.append(f"{more} more fixable with `--fix --unsafe-fixes`.")
+    if errors:
+        parts.append(f"{errors} file error{'s' * (errors != 1)}.")
+    text = "\n".join(p for p in parts if p)
+    if text:
+        click.echo(text)
+
+
+@main.command("rules")
+@click.option("--output-format", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def list_rules(output_format: str) -> None:
+    """List every rule: code, name, fix availability and summary."""
+    from numlint.explain import rules_json, rules_table
+
+    try:
+        rules = registry()
+    except RuleError as exc:
+        _fail(str(exc))
+        return
+    click.echo(rules_json(rules) if output_format == "json" else rules_table(rules), nl=False)
+
+
+@main.command("rule")
+@click.argument("selector")
+def explain_rule(selector: str) -> None:
+    """Explain a rule (by code or name): why it breaks, with numbers, and its examples."""
+    from numlint.explain import explain
+
+    try:
+        rules = registry()
+    except RuleError as exc:
+        _fail(str(exc))
+        return
+    matches = [r for r in rules.values() if r.code == selector.upper() or r.name == selector.lower()]
+    if not matches:
+        _fail(f"unknown rule {selector!r} (see `numlint rules`)")
+    click.echo(explain(matches[0]), nl=False)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

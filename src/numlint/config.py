@@ -1,0 +1,187 @@
+"""Configuration: `[tool.numlint]` in pyproject.toml, found upward from the checked path, merged
+with command-line options, and the rule selection it implies."""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Dict, FrozenSet, Iterable, List, Mapping, Optional, Sequence, Tuple
+
+from numlint.rules import Rule
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+
+class ConfigError(ValueError):
+    """A problem with the user's configuration or options: one line, exit code 2."""
+
+
+KNOWN_KEYS = frozenset({
+    "select", "extend-select", "ignore", "extend-ignore", "per-file-ignores", "exclude",
+    "extend-exclude", "rule-paths", "unsafe-fixes", "respect-gitignore",
+})
+DEFAULT_EXCLUDE = (
+    ".bzr", ".direnv", ".eggs", ".git", ".hg", ".mypy_cache", ".nox", ".pants.d", ".pytype",
+    ".ruff_cache", ".svn", ".tox", ".venv", "__pypackages__", "_build", "buck-out", "build",
+    "dist", "node_modules", "site-packages", "venv", "__pycache__", ".numlint_cache",
+)
+
+
+@dataclass(frozen=True)
+class Settings:
+    root: Path  # the folder that relative patterns are anchored at
+    source: Optional[Path] = None  # the pyproject.toml read, if any
+    select: Optional[Tuple[str, ...]] = None  # None: the default rule set
+    extend_select: Tuple[str, ...] = ()
+    ignore: Tuple[str, ...] = ()
+    per_file_ignores: Mapping[str, Tuple[str, ...]] = field(default_factory=dict)
+    exclude: Tuple[str, ...] = DEFAULT_EXCLUDE
+    extend_exclude: Tuple[str, ...] = ()
+    rule_paths: Tuple[str, ...] = ()
+    unsafe_fixes: bool = False
+    respect_gitignore: bool = True
+
+
+def find_pyproject(start: Path) -> Optional[Path]:
+    """The nearest pyproject.toml with a [tool.numlint] table, from `start` upward."""
+    start = start.resolve()
+    folder = start if start.is_dir() else start.parent
+    for candidate in [folder, *folder.parents]:
+        path = candidate / "pyproject.toml"
+        if path.is_file():
+            try:
+                data = tomllib.loads(path.read_text(encoding="utf-8"))
+            except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+                raise ConfigError(f"{path}: cannot read: {exc}") from None
+            if "numlint" in data.get("tool", {}):
+                return path
+    return None
+
+
+def _strings(value, key: str, where: Path) -> Tuple[str, ...]:
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(f"{where}: [tool.numlint] {key} must be a list of strings")
+    return tuple(value)
+
+
+def load_settings(path: Optional[Path], root: Path) -> Settings:
+    if path is None:
+        return Settings(root=root.resolve())
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read: {exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+    table = data.get("tool", {}).get("numlint", {})
+    if not isinstance(table, dict):
+        raise ConfigError(f"{path}: [tool.numlint] must be a table")
+    unknown = sorted(set(table) - KNOWN_KEYS)
+    if unknown:
+        raise ConfigError(f"{path}: unknown [tool.numlint] key {unknown[0]!r} (known: {', '.join(sorted(KNOWN_KEYS))})")
+    per_file = table.get("per-file-ignores", {})
+    if not isinstance(per_file, dict):
+        raise ConfigError(f"{path}: [tool.numlint] per-file-ignores must be a table of pattern = [codes]")
+    base = path.parent.resolve()
+    for key in ("unsafe-fixes", "respect-gitignore"):
+        if key in table and not isinstance(table[key], bool):
+            raise ConfigError(f"{path}: [tool.numlint] {key} must be true or false")
+    return Settings(
+        root=base,
+        source=path,
+        select=_strings(table["select"], "select", path) if "select" in table else None,
+        extend_select=_strings(table.get("extend-select", []), "extend-select", path),
+        ignore=_strings(table.get("ignore", []), "ignore", path) + _strings(table.get("extend-ignore", []), "extend-ignore", path),
+        per_file_ignores={k: _strings(v, f"per-file-ignores.{k}", path) for k, v in per_file.items()},
+        exclude=_strings(table["exclude"], "exclude", path) + DEFAULT_EXCLUDE if "exclude" in table else DEFAULT_EXCLUDE,
+        extend_exclude=_strings(table.get("extend-exclude", []), "extend-exclude", path),
+        rule_paths=tuple(str((base / p).resolve()) for p in _strings(table.get("rule-paths", []), "rule-paths", path)),
+        unsafe_fixes=bool(table.get("unsafe-fixes", False)),
+        respect_gitignore=bool(table.get("respect-gitignore", True)),
+    )
+
+
+# -- selection -----------------------------------------------------------------------------------
+
+
+def split_codes(values: Iterable[str]) -> Tuple[str, ...]:
+    """`--select NUM101,NUM3 --select log-softmax` -> ("NUM101", "NUM3", "log-softmax")."""
+    out: List[str] = []
+    for value in values:
+        out.extend(part.strip() for part in value.split(",") if part.strip())
+    return tuple(out)
+
+
+def _expand(selector: str, rules: Mapping[str, Rule], where: str) -> FrozenSet[str]:
+    if selector.upper() == "ALL":
+        return frozenset(rules)
+    matched = {
+        code for code, rule in rules.items()
+        if code == selector.upper() or rule.name == selector.lower() or code.startswith(selector.upper())
+    }
+    if not matched:
+        raise ConfigError(f"{where}: unknown rule selector {selector!r} (see `numlint rules`)")
+    return frozenset(matched)
+
+
+def select_rules(
+    rules: Mapping[str, Rule],
+    select: Optional[Sequence[str]],
+    extend_select: Sequence[str] = (),
+    ignore: Sequence[str] = (),
+    where: str = "--select",
+) -> FrozenSet[str]:
+    """The codes that run: the default set (or `select`), plus `extend_select`, minus `ignore`."""
+    if select is None:
+        chosen = {code for code, rule in rules.items() if rule.default}
+    else:
+        chosen = set()
+        for selector in select:
+            chosen |= _expand(selector, rules, where)
+    for selector in extend_select:
+        chosen |= _expand(selector, rules, where)
+    for selector in ignore:
+        chosen -= _expand(selector, rules, where)
+    return frozenset(chosen)
+
+
+def relative(path: Path, root: Path) -> str:
+    try:
+        return path.resolve().relative_to(root).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def matches(patterns: Iterable[str], path: Path, root: Path) -> bool:
+    """Does a path match a pattern, by its path relative to `root`, any parent, or its name?"""
+    rel = relative(path, root)
+    parts = rel.split("/")
+    for pattern in patterns:
+        pattern = pattern.rstrip("/")
+        if fnmatch.fnmatch(rel, pattern) or fnmatch.fnmatch(path.name, pattern):
+            return True
+        for end in range(1, len(parts)):
+            if fnmatch.fnmatch("/".join(parts[:end]), pattern) or fnmatch.fnmatch(parts[end - 1], pattern):
+                return True
+    return False
+
+
+def ignored_for(settings: Settings, path: Path, rules: Mapping[str, Rule]) -> FrozenSet[str]:
+    codes: set = set()
+    for pattern, selectors in settings.per_file_ignores.items():
+        if matches([pattern], path, settings.root):
+            for selector in selectors:
+                codes |= _expand(selector, rules, f"per-file-ignores {pattern!r}")
+    return frozenset(codes)
+
+
+def environ_flag(name: str) -> bool:
+    return os.environ.get(name, "").lower() not in ("", "0", "false", "no")

@@ -1,0 +1,65 @@
+"""Finding the files to check: Python files under the given paths, minus excludes and, in a git
+work tree, minus what git ignores. A file named on the command line is always checked."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+from typing import Iterable, List, Optional, Set
+
+from numlint.config import ConfigError, Settings, matches
+
+EXTENSIONS = (".py", ".pyi")
+
+
+def discover(paths: Iterable[str], settings: Settings) -> List[Path]:
+    found: List[Path] = []
+    seen: Set[Path] = set()
+    excludes = settings.exclude + settings.extend_exclude
+    for raw in paths:
+        path = Path(raw)
+        if not path.exists() and not path.is_symlink():
+            raise ConfigError(f"{raw}: no such file or directory")
+        if path.is_dir():
+            visible = _git_visible(path) if settings.respect_gitignore else None
+            for file in _walk(path, excludes, settings):
+                if visible is not None and file.resolve() not in visible:
+                    continue
+                _add(file, found, seen)
+        else:
+            _add(path, found, seen)
+    return found
+
+
+def _add(path: Path, found: List[Path], seen: Set[Path]) -> None:
+    key = path.resolve() if path.exists() else path.absolute()
+    if key not in seen:
+        seen.add(key)
+        found.append(path)
+
+
+def _walk(top: Path, excludes, settings: Settings) -> Iterable[Path]:
+    for folder, dirnames, filenames in os.walk(top):
+        base = Path(folder)
+        dirnames[:] = sorted(d for d in dirnames if not matches(excludes, base / d, settings.root))
+        for name in sorted(filenames):
+            if name.endswith(EXTENSIONS):
+                path = base / name
+                if not matches(excludes, path, settings.root):
+                    yield path
+
+
+def _git_visible(folder: Path) -> Optional[Set[Path]]:
+    """Files git tracks or would track under `folder`; None when it is not in a git work tree."""
+    try:
+        result = subprocess.run(
+            ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z", "--", "."],
+            cwd=folder, capture_output=True, timeout=60,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if result.returncode != 0:
+        return None
+    root = folder.resolve()
+    return {(root / name).resolve() for name in result.stdout.decode("utf-8", "surrogateescape").split("\0") if name}

@@ -1,0 +1,128 @@
+"""Applying fixes to a file's text: in rounds, never overlapping, always re-parsing.
+
+Each round lints the current text, applies every applicable fix whose edits do not overlap an
+earlier fix's, and checks that the result still parses; a round whose result does not parse is
+retried fix by fix so one bad fix cannot block the others. Rounds repeat until nothing changes
+(bounded), so fixes exposed by earlier fixes are applied too and a second `--fix` changes nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable, List, Sequence, Tuple
+
+import libcst as cst
+
+from numlint.diagnostics import SAFE, UNSAFE, Edit, FileError, Finding, Fix
+
+MAX_ROUNDS = 10
+
+
+def applicable(fix: Fix, unsafe: bool) -> bool:
+    return fix.applicability == SAFE or (unsafe and fix.applicability == UNSAFE)
+
+
+def apply_edits(text: str, fixes: Sequence[Fix]) -> Tuple[str, int]:
+    """Apply the fixes whose edits do not overlap those of a fix applied before; return the count."""
+    taken: List[Tuple[int, int]] = []
+    chosen: List[Edit] = []
+    applied = 0
+    for fix in sorted(fixes, key=lambda f: min(e.start_offset for e in f.edits)):
+        edits = [e for e in fix.edits if not _duplicate(e, chosen)]
+        if any(_overlaps(e, taken) for e in edits):
+            continue
+        chosen.extend(edits)
+        taken.extend((e.start_offset, e.end_offset) for e in edits)
+        applied += 1
+    out = text
+    for edit in sorted(chosen, key=lambda e: (e.start_offset, e.end_offset), reverse=True):
+        out = out[: edit.start_offset] + edit.content + out[edit.end_offset:]
+    return out, applied
+
+
+def _duplicate(edit: Edit, chosen: List[Edit]) -> bool:
+    # Two fixes that both add `import jax.nn` at the same place need it once.
+    return any(
+        e.start_offset == e.end_offset == edit.start_offset == edit.end_offset and e.content == edit.content
+        for e in chosen
+    )
+
+
+def _overlaps(edit: Edit, taken: List[Tuple[int, int]]) -> bool:
+    a_start, a_end = edit.start_offset, edit.end_offset
+    for b_start, b_end in taken:
+        if a_start < b_end and b_start < a_end:
+            return True  # the ranges share text
+        if a_start == a_end and b_start < a_start < b_end:
+            return True  # an insertion inside a replaced range
+        if b_start == b_end and a_start < b_start < a_end:
+            return True
+        if a_start == a_end == b_start == b_end:
+            return True  # two insertions at one point: their order would be arbitrary
+    return False
+
+
+def parses(text: str) -> bool:
+    try:
+        cst.parse_module(text)
+    except Exception:
+        return False
+    try:
+        compile(text, "<numlint-fix>", "exec", dont_inherit=True)
+    except SyntaxError:
+        return False
+    except (ValueError, RecursionError, MemoryError):
+        return False
+    return True
+
+
+@dataclass
+class FixOutcome:
+    text: str
+    applied: int = 0
+    errors: List[FileError] = field(default_factory=list)
+
+
+def fix_text(
+    text: str,
+    lint: Callable[[str], Tuple[List[Finding], List[FileError]]],
+    unsafe: bool,
+) -> FixOutcome:
+    """Fix `text` until stable. `lint` returns a text's findings (with their fixes)."""
+    outcome = FixOutcome(text)
+    rejected: set = set()
+    for _ in range(MAX_ROUNDS):
+        findings, _errors = lint(outcome.text)
+        fixes = [
+            f.fix for f in findings
+            if f.fix is not None and applicable(f.fix, unsafe) and _key(f) not in rejected
+        ]
+        if not fixes:
+            break
+        new_text, applied = apply_edits(outcome.text, fixes)
+        if not parses(new_text):
+            # Some fix breaks the file: take the first one that does not, reject those that do.
+            new_text, applied = outcome.text, 0
+            for finding in findings:
+                if finding.fix is None or finding.fix not in fixes:
+                    continue
+                candidate, _ = apply_edits(outcome.text, [finding.fix])
+                if parses(candidate):
+                    new_text, applied = candidate, 1
+                    break
+                rejected.add(_key(finding))
+                outcome.errors.append(FileError(
+                    f"the fix for {finding.code} at {finding.location.row}:{finding.location.column} "
+                    "would break the file and was not applied; this is a numlint bug, please report it",
+                    finding.location,
+                    finding.code,
+                ))
+        if applied == 0 or new_text == outcome.text:
+            break
+        outcome.text = new_text
+        outcome.applied += applied
+    return outcome
+
+
+def _key(finding: Finding) -> Tuple[str, str]:
+    return finding.code, finding.fix.edits[0].content if finding.fix else ""

@@ -1,0 +1,210 @@
+"""Canonical ops: one framework-neutral view of the many spellings of an operation.
+
+`np.log(x)`, `torch.log(x)`, `x.log()`, `tf.math.log(x)` and `from torch import log; log(x)` all
+view as `Term(op="log", args={"x": <x>})`. Arguments are normalised to canonical names (`axis`
+whether the source said `dim`, `axis` or nothing but a position; `keepdims` for `keepdim`), and
+each term remembers its binding and style, so a fix can be written back in the user's dialect.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Dict, Optional, Tuple
+
+import libcst as cst
+
+from numlint import bindings
+from numlint.bindings import Binding
+from numlint.imports import ImportTable
+
+# Canonical signatures: the positional order patterns and fix templates use.
+_UNARY = ("x",)
+_BINARY = ("x", "y")
+_REDUCE = ("x", "axis", "keepdims")
+OP_SIGNATURES: Dict[str, Tuple[str, ...]] = {
+    **{op: _UNARY for op in (
+        "exp", "log", "log1p", "expm1", "sqrt", "square", "abs", "neg", "tanh", "sigmoid",
+        "logsigmoid", "softplus",
+    )},
+    **{op: _BINARY for op in ("add", "sub", "mul", "div", "pow", "logaddexp", "hypot", "maximum", "xlogy")},
+    **{op: _REDUCE for op in ("sum", "mean", "max", "logsumexp")},
+    "var": ("x", "axis", "keepdims", "ddof"),
+    "std": ("x", "axis", "keepdims", "ddof"),
+    "softmax": ("x", "axis", "dtype"),
+    "log_softmax": ("x", "axis", "dtype"),
+    "clamp": ("x", "min", "max"),
+    "flatten": ("x",),
+}
+COMMUTATIVE = frozenset({"add", "mul", "maximum", "logaddexp", "hypot"})
+
+_OPERATORS = {
+    cst.Add: "add",
+    cst.Subtract: "sub",
+    cst.Multiply: "mul",
+    cst.Divide: "div",
+    cst.Power: "pow",
+}
+
+# Receivers that are never arrays: `self.softmax(x)` calls a module, not Tensor.softmax.
+_NOT_ARRAYS = frozenset({"self", "cls", "super"})
+
+
+@dataclass(frozen=True)
+class Arg:
+    node: cst.BaseExpression
+    keyword: bool  # passed by keyword in the source
+    synthetic: bool = False  # a binding's default made explicit, not in the source
+
+
+@dataclass(eq=False)
+class Term:
+    op: str
+    node: cst.BaseExpression
+    args: Dict[str, Arg]
+    style: str  # "function", "method" or "operator"
+    frameworks: Tuple[str, ...] = ()  # several when a method name exists in several frameworks
+    binding: Optional[Binding] = None
+    callee: Optional[cst.BaseExpression] = None  # the called expression, for functions
+
+    @property
+    def qualname(self) -> Optional[str]:
+        return self.binding.qualname if self.binding is not None else None
+
+
+def number(node: cst.BaseExpression) -> Optional[float]:
+    """The value of a numeric literal (`2`, `0.5`, `-1`, `1e-8`), else None."""
+    if isinstance(node, (cst.Integer, cst.Float)):
+        try:
+            return float(node.evaluated_value)
+        except (ValueError, OverflowError):
+            return None
+    if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Minus):
+        inner = number(node.expression)
+        return -inner if inner is not None else None
+    return None
+
+
+_CODEGEN = cst.Module(body=[])
+
+
+def code(node: cst.CSTNode) -> str:
+    return _CODEGEN.code_for_node(node)
+
+
+def shape_key(node: cst.CSTNode) -> str:
+    """The code of a node with all whitespace and comments removed, for structural equality."""
+    return "".join(code(node).split())
+
+
+class Viewer:
+    """Views nodes as canonical terms for one file, memoised."""
+
+    def __init__(self, imports: ImportTable) -> None:
+        self.imports = imports
+        self.frameworks = imports.frameworks()
+        self._memo: Dict[int, Optional[Term]] = {}
+
+    def view(self, node: cst.BaseExpression) -> Optional[Term]:
+        key = id(node)
+        if key not in self._memo:
+            self._memo[key] = self._view(node)
+        return self._memo[key]
+
+    def _view(self, node: cst.BaseExpression) -> Optional[Term]:
+        if isinstance(node, cst.Call):
+            term = self._call(node)
+        elif isinstance(node, cst.BinaryOperation):
+            term = self._binary(node)
+        elif isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Minus):
+            if number(node) is not None:
+                return None
+            term = Term("neg", node, {"x": Arg(node.expression, False)}, "operator")
+        elif isinstance(node, (cst.GeneratorExp, cst.ListComp)):
+            # `sum(exp(v) for v in xs)` reduces the element expression over the loop.
+            if node.for_in.inner_for_in is None and not node.for_in.ifs:
+                return self.view(node.elt)
+            return None
+        else:
+            return None
+        return _simplify(term) if term is not None else None
+
+    def _binary(self, node: cst.BinaryOperation) -> Optional[Term]:
+        op = _OPERATORS.get(type(node.operator))
+        if op is None:
+            return None
+        args = {"x": Arg(node.left, False), "y": Arg(node.right, False)}
+        if op == "mul" and shape_key(node.left) == shape_key(node.right):
+            return Term("square", node, {"x": args["x"]}, "operator")
+        return Term(op, node, args, "operator")
+
+    def _call(self, node: cst.Call) -> Optional[Term]:
+        qualname = self.imports.qualify(node.func)
+        if qualname is not None:
+            binding = bindings.FUNCTIONS.get(qualname)
+            if binding is None:
+                return None
+            args = _normalise(node, binding, receiver=None)
+            if args is None:
+                return None
+            return Term(binding.op, node, args, "function", (binding.framework,), binding, node.func)
+        func = node.func
+        if not isinstance(func, cst.Attribute):
+            return None
+        receiver = func.value
+        if isinstance(receiver, cst.Name) and receiver.value in _NOT_ARRAYS:
+            return None
+        if _is_module_reference(receiver, self.imports):
+            return None
+        candidates = [b for b in bindings.METHODS.get(func.attr.value, ()) if b.framework in self.frameworks]
+        if not candidates:
+            return None
+        binding = candidates[0]
+        args = _normalise(node, binding, receiver=receiver)
+        if args is None:
+            return None
+        frameworks = tuple(b.framework for b in candidates)
+        return Term(binding.op, node, args, "method", frameworks, binding)
+
+
+def _is_module_reference(node: cst.BaseExpression, imports: ImportTable) -> bool:
+    """True for `np`, `torch.nn`, `F`: receivers that are modules, not arrays."""
+    qualname = imports.qualify(node)
+    return qualname is not None and not qualname.startswith("builtins.")
+
+
+def _normalise(node: cst.Call, binding: Binding, receiver: Optional[cst.BaseExpression]) -> Optional[Dict[str, Arg]]:
+    signature = binding.signature
+    args: Dict[str, Arg] = {}
+    if receiver is not None:
+        args["x"] = Arg(receiver, False)
+    index = 0
+    for arg in node.args:
+        if arg.star:
+            return None
+        if arg.keyword is None:
+            if index >= len(signature.positional):
+                return None
+            name = signature.positional[index]
+            index += 1
+        else:
+            name = signature.canonical(arg.keyword.value)
+            if name is None:
+                return None
+        if name in args:
+            return None
+        args[name] = Arg(arg.value, arg.keyword is not None)
+    for name, text in binding.defaults.items():
+        if name not in args:
+            args[name] = Arg(cst.parse_expression(text), True, synthetic=True)
+    return args
+
+
+def _simplify(term: Term) -> Term:
+    """`x ** 2`, `pow(x, 2)` -> square; `x ** 0.5` -> sqrt."""
+    if term.op == "pow" and set(term.args) == {"x", "y"}:
+        exponent = number(term.args["y"].node)
+        if exponent == 2:
+            return Term("square", term.node, {"x": term.args["x"]}, term.style, term.frameworks, term.binding, term.callee)
+        if exponent == 0.5:
+            return Term("sqrt", term.node, {"x": term.args["x"]}, term.style, term.frameworks, term.binding, term.callee)
+    return term

@@ -1,0 +1,225 @@
+"""The pattern language of rules, and matching patterns against canonical terms.
+
+A pattern is a Python expression over canonical op names (see `ops.OP_SIGNATURES`):
+
+    log(sum(exp($x), axis=$axis, keepdims=$keepdims))
+    mean(square($x), axis=$axis) - square(mean($x, axis=$axis))
+
+- `$name` is a metavariable; the same name must bind equal expressions everywhere it appears.
+  `$_` matches anything and binds nothing.
+- An op matches any spelling of it in any framework, and looks through a local name with a single
+  reaching assignment (`p = softmax(z); log(p)`).
+- A keyword argument given as a metavariable is optional: `axis=$axis` binds the source's axis or
+  "absent". An argument the pattern does not mention must be absent from the source, so
+  `sum(x, dtype=...)` or `logsumexp(x, b=w)` never match by accident.
+- `+`, `*` (and other commutative ops) match either operand order. `x ** 2` and `x * x` are `square`.
+- Numbers match numeric literals of equal value.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional, Tuple, Union
+
+import libcst as cst
+
+from numlint.bindings import IGNORABLE
+from numlint.dataflow import BindingSite, Scope
+from numlint.ops import COMMUTATIVE, OP_SIGNATURES, Term, Viewer, number, shape_key
+
+
+class PatternError(ValueError):
+    pass
+
+
+class Absent:
+    """An optional argument the source does not pass."""
+
+    def __repr__(self) -> str:
+        return "ABSENT"
+
+
+ABSENT = Absent()
+
+
+@dataclass(frozen=True)
+class PVar:
+    name: str
+
+
+@dataclass(frozen=True)
+class PConst:
+    value: float
+
+
+@dataclass(frozen=True)
+class POp:
+    op: str
+    args: Tuple[Tuple[str, "Pattern"], ...]  # canonical name -> sub-pattern
+
+    def arg(self, name: str) -> Optional["Pattern"]:
+        for key, value in self.args:
+            if key == name:
+                return value
+        return None
+
+
+Pattern = Union[PVar, PConst, POp]
+
+_METAVAR = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
+_PREFIX = "__mv_"
+_BINOPS = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "div", ast.Pow: "pow"}
+
+
+def parse(text: str) -> Pattern:
+    source = _METAVAR.sub(lambda m: _PREFIX + m.group(1), text.strip())
+    try:
+        tree = ast.parse(source, mode="eval").body
+    except SyntaxError as exc:
+        raise PatternError(f"not a valid pattern: {text!r} ({exc.msg})") from None
+    return _convert(tree, text)
+
+
+def _convert(node: ast.AST, text: str) -> Pattern:
+    if isinstance(node, ast.Name) and node.id.startswith(_PREFIX):
+        return PVar(node.id[len(_PREFIX):])
+    if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) and not isinstance(node.value, bool):
+        return PConst(float(node.value))
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+        inner = _convert(node.operand, text)
+        if isinstance(inner, PConst):
+            return PConst(-inner.value)
+        return POp("neg", (("x", inner),))
+    if isinstance(node, ast.BinOp) and type(node.op) in _BINOPS:
+        op = _BINOPS[type(node.op)]
+        left, right = _convert(node.left, text), _convert(node.right, text)
+        if op == "pow" and isinstance(right, PConst) and right.value in (2.0, 0.5):
+            return POp("square" if right.value == 2.0 else "sqrt", (("x", left),))
+        return POp(op, (("x", left), ("y", right)))
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+        op = node.func.id
+        signature = OP_SIGNATURES.get(op)
+        if signature is None:
+            raise PatternError(f"unknown op {op!r} in pattern {text!r}")
+        if len(node.args) > len(signature):
+            raise PatternError(f"too many arguments to {op} in pattern {text!r}")
+        args: List[Tuple[str, Pattern]] = []
+        for name, value in zip(signature, node.args):
+            args.append((name, _convert(value, text)))
+        for keyword in node.keywords:
+            if keyword.arg is None or keyword.arg not in signature:
+                raise PatternError(f"{op} has no argument {keyword.arg!r} (pattern {text!r})")
+            args.append((keyword.arg, _convert(keyword.value, text)))
+        return POp(op, tuple(args))
+    raise PatternError(f"cannot use {ast.dump(node)[:60]} in pattern {text!r}")
+
+
+def metavariables(pattern: Pattern) -> List[str]:
+    if isinstance(pattern, PVar):
+        return [] if pattern.name == "_" else [pattern.name]
+    if isinstance(pattern, POp):
+        return [name for _, sub in pattern.args for name in metavariables(sub)]
+    return []
+
+
+def root_op(pattern: Pattern) -> str:
+    if not isinstance(pattern, POp):
+        raise PatternError("a pattern must be an op at its root")
+    return pattern.op
+
+
+# -- matching ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Bound:
+    node: Union[cst.BaseExpression, Absent]
+    resolved: bool  # found by looking through a local name (lives in another statement)
+
+
+@dataclass
+class Env:
+    values: Dict[str, Bound] = field(default_factory=dict)
+    through: List[Tuple[cst.Name, BindingSite]] = field(default_factory=list)  # names looked through
+    terms: List[Term] = field(default_factory=list)  # matched terms, outermost first
+
+    def copy(self) -> "Env":
+        return Env(dict(self.values), list(self.through), list(self.terms))
+
+
+class Matcher:
+    """Matches patterns against nodes of one file, looking through local names."""
+
+    def __init__(self, viewer: Viewer) -> None:
+        self.viewer = viewer
+
+    def match(self, pattern: Pattern, node: cst.BaseExpression, scope: Scope, order: int) -> Optional[Env]:
+        env = Env()
+        return env if self._match(pattern, node, env, scope, order, False) else None
+
+    def resolve(self, node: cst.BaseExpression, scope: Scope, order: int) -> Optional[BindingSite]:
+        if isinstance(node, cst.Name):
+            return scope.value_of(node.value, order)
+        return None
+
+    def same(self, a: Union[cst.BaseExpression, Absent], b: Union[cst.BaseExpression, Absent], scope: Scope, order: int) -> bool:
+        if a is ABSENT or b is ABSENT:
+            return a is b
+        if shape_key(a) == shape_key(b):
+            return True
+        site_a, site_b = self.resolve(a, scope, order), self.resolve(b, scope, order)
+        key_a = shape_key(site_a.value) if site_a else shape_key(a)
+        key_b = shape_key(site_b.value) if site_b else shape_key(b)
+        return key_a == key_b
+
+    def _match(self, pattern: Pattern, node: cst.BaseExpression, env: Env, scope: Scope, order: int, resolved: bool) -> bool:
+        if isinstance(pattern, PVar):
+            if pattern.name == "_":
+                return True
+            previous = env.values.get(pattern.name)
+            if previous is None:
+                env.values[pattern.name] = Bound(node, resolved)
+                return True
+            return self.same(previous.node, node, scope, order)
+        if isinstance(pattern, PConst):
+            return number(node) == pattern.value
+        term = self.viewer.view(node)
+        if term is None or term.op != pattern.op:
+            site = self.resolve(node, scope, order)
+            if site is None or len(env.through) > 8:
+                return False
+            env.through.append((node, site))
+            return self._match(pattern, site.value, env, scope, order, True)
+        if pattern.op in COMMUTATIVE and term.args.keys() >= {"x", "y"}:
+            for first, second in (("x", "y"), ("y", "x")):
+                attempt = env.copy()
+                swapped = dict(term.args)
+                swapped["x"], swapped["y"] = term.args[first], term.args[second]
+                if self._match_args(pattern, term, swapped, attempt, scope, order, resolved):
+                    env.values, env.through, env.terms = attempt.values, attempt.through, attempt.terms
+                    return True
+            return False
+        return self._match_args(pattern, term, term.args, env, scope, order, resolved)
+
+    def _match_args(self, pattern: POp, term: Term, args, env: Env, scope: Scope, order: int, resolved: bool) -> bool:
+        env.terms.append(term)
+        mentioned = set()
+        for name, sub in pattern.args:
+            mentioned.add(name)
+            arg = args.get(name)
+            if arg is None:
+                if isinstance(sub, PVar):
+                    if sub.name == "_":
+                        continue
+                    previous = env.values.get(sub.name)
+                    if previous is None:
+                        env.values[sub.name] = Bound(ABSENT, resolved)
+                        continue
+                    if previous.node is ABSENT:
+                        continue
+                return False
+            if not self._match(sub, arg.node, env, scope, order, resolved):
+                return False
+        return all(name in mentioned or name in IGNORABLE for name in args)

@@ -1,0 +1,109 @@
+"""General facts about a value that rules use in `unless` guards.
+
+Each predicate takes the match context and a bound expression, sees through local names like the
+matcher does, and is framework-neutral. Rules name them in data (`unless = ["max_shifted($x)"]`);
+a new kind of reasoning is a new predicate here that every rule can use, never a one-rule hack.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Dict, Optional
+
+import libcst as cst
+
+from numlint.dataflow import Scope
+from numlint.ops import Term, Viewer, number
+from numlint.patterns import Absent
+
+# Calls that return their argument's value unchanged for the forward pass.
+_TRANSPARENT_METHODS = frozenset({"detach", "clone", "float", "double", "half", "item", "contiguous"})
+_TRANSPARENT_FUNCTIONS = ("stop_gradient",)  # jax.lax.stop_gradient, tf.stop_gradient
+_SHIFT_OPS = frozenset({"max", "logsumexp"})
+
+
+@dataclass
+class Context:
+    viewer: Viewer
+    scope: Scope
+    order: int
+
+    def resolve(self, node: cst.BaseExpression, depth: int = 0) -> cst.BaseExpression:
+        """Follow a local name to its single assigned value, a few steps at most."""
+        while isinstance(node, cst.Name) and depth < 8:
+            site = self.scope.value_of(node.value, self.order)
+            if site is None:
+                break
+            node, depth = site.value, depth + 1
+        return node
+
+    def term(self, node: cst.BaseExpression) -> Optional[Term]:
+        return self.viewer.view(self.resolve(node))
+
+
+def _unwrap(node: cst.BaseExpression, ctx: Context) -> cst.BaseExpression:
+    """See through `.detach()`, `stop_gradient(...)`, `[0]` and `.values` around a value."""
+    for _ in range(8):
+        node = ctx.resolve(node)
+        if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute):
+            if node.func.attr.value in _TRANSPARENT_METHODS and not node.args:
+                node = node.func.value
+                continue
+            if node.func.attr.value in _TRANSPARENT_FUNCTIONS and len(node.args) == 1:
+                node = node.args[0].value
+                continue
+        if isinstance(node, cst.Call) and isinstance(node.func, cst.Name):
+            if node.func.value in _TRANSPARENT_FUNCTIONS and len(node.args) == 1:
+                node = node.args[0].value
+                continue
+        if isinstance(node, cst.Subscript) and len(node.slice) == 1:
+            index = node.slice[0].slice
+            if isinstance(index, cst.Index) and number(index.value) == 0:
+                node = node.value  # torch.max(x, dim)[0]
+                continue
+        if isinstance(node, cst.Attribute) and node.attr.value == "values":
+            node = node.value  # torch.max(x, dim).values
+            continue
+        break
+    return node
+
+
+def is_shift(node: cst.BaseExpression, ctx: Context) -> bool:
+    """A value subtracted to bring exponents to at most 0: a max (or a logsumexp) of something."""
+    inner = _unwrap(node, ctx)
+    term = ctx.viewer.view(inner)
+    if term is not None and term.op in _SHIFT_OPS:
+        return True
+    # A name the code calls a max (`x_max`, `row_max`) whose origin we cannot see, e.g. a parameter.
+    names = [n for n in (node, inner) if isinstance(n, cst.Name)]
+    return any("max" in n.value.lower() for n in names)
+
+
+def max_shifted(ctx: Context, node: cst.BaseExpression) -> bool:
+    """`x - max(x)` in any spelling, directly or through local names."""
+    term = ctx.term(node)
+    return term is not None and term.op == "sub" and is_shift(term.args["y"].node, ctx)
+
+
+def constant(ctx: Context, node: cst.BaseExpression) -> bool:
+    """A literal or arithmetic on literals: its value is known and fixed."""
+    node = ctx.resolve(node)
+    if number(node) is not None:
+        return True
+    if isinstance(node, (cst.List, cst.Tuple)):
+        return all(constant(ctx, element.value) for element in node.elements)
+    if isinstance(node, cst.BinaryOperation):
+        return constant(ctx, node.left) and constant(ctx, node.right)
+    return False
+
+
+PREDICATES: Dict[str, Callable[[Context, cst.BaseExpression], bool]] = {
+    "max_shifted": max_shifted,
+    "constant": constant,
+}
+
+
+def holds(name: str, ctx: Context, node) -> bool:
+    if isinstance(node, Absent):
+        return False
+    return PREDICATES[name](ctx, node)

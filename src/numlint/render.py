@@ -1,0 +1,223 @@
+"""Writing a fix template back in the user's framework and style.
+
+A template (`logsumexp($x, axis=$axis, keepdims=$keepdims)`) is rendered with the framework's
+`RENDER` rows: as a method when the matched code used methods (`x.logsumexp(-1)`), as a function
+otherwise, through the file's own import aliases (`T.logsumexp`, `F.log_softmax`), adding an
+import only when the file has no way to reach the function. Metavariables are replaced by the
+user's own source text for them, comments and all.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional, Tuple, Union
+
+import libcst as cst
+
+from numlint import bindings
+from numlint.bindings import CANONICAL_DEFAULTS, Binding, Render
+from numlint.imports import ImportTable
+from numlint.ops import code
+from numlint.patterns import ABSENT, Absent, Env, Pattern, PConst, POp, PVar
+
+_ATOMIC = (cst.Name, cst.Attribute, cst.Call, cst.Subscript, cst.Integer, cst.Float, cst.SimpleString,
+           cst.List, cst.Tuple, cst.Dict, cst.Set, cst.ListComp, cst.DictComp, cst.SetComp)
+_OPERATOR_TEXT = {"add": "+", "sub": "-", "mul": "*", "div": "/"}
+
+
+@dataclass
+class Rendered:
+    code: str
+    imports: List[str] = field(default_factory=list)  # import statements the fix needs
+
+
+@dataclass
+class _Piece:
+    code: str
+    atomic: bool
+    positional: bool = True  # was it passed positionally in the source?
+
+
+class CannotRender(Exception):
+    """This template cannot be written in this framework (the rule then gives advice instead)."""
+
+
+class Renderer:
+    def __init__(self, imports: ImportTable, env: Env) -> None:
+        self.imports = imports
+        self.env = env
+        self.new_imports: List[str] = []
+        self.keyword_args = {id(arg.node): arg.keyword for term in env.terms for arg in term.args.values()}
+        self.framework, self.style = self._choose()
+
+    def _choose(self) -> Tuple[str, str]:
+        for term in self.env.terms:
+            if term.style == "operator":
+                continue
+            if len(term.frameworks) == 1:
+                return term.frameworks[0], term.style
+        for term in self.env.terms:
+            if term.style != "operator":
+                raise CannotRender(
+                    f"`.{term.binding.method}()` could be any of {', '.join(term.frameworks)} here"
+                )
+        frameworks = self.imports.frameworks() - {"math", "scipy"}
+        if len(frameworks) == 1:
+            return frameworks.pop(), "function"
+        raise CannotRender("the framework of these operators is not known")
+
+    def render(self, template: Pattern) -> Rendered:
+        piece = self._render(template)
+        return Rendered(piece.code, self.new_imports)
+
+    # -- pieces ---------------------------------------------------------------------------------
+    def _render(self, template: Pattern) -> _Piece:
+        if isinstance(template, PVar):
+            bound = self.env.values.get(template.name)
+            if bound is None or bound.node is ABSENT:
+                raise CannotRender(f"${template.name} is absent")
+            node = bound.node
+            atomic = isinstance(node, _ATOMIC) or bool(getattr(node, "lpar", ()))
+            return _Piece(code(node), atomic, not self.keyword_args.get(id(node), False))
+        if isinstance(template, PConst):
+            value = template.value
+            text = str(int(value)) if value.is_integer() else repr(value)
+            return _Piece(text, value >= 0)
+        if template.op in _OPERATOR_TEXT:
+            left, right = self._render(template.arg("x")), self._render(template.arg("y"))
+            return _Piece(f"{_paren(left)} {_OPERATOR_TEXT[template.op]} {_paren(right)}", False)
+        return self._render_call(template)
+
+    def _args(self, template: POp) -> Dict[str, Union[_Piece, Absent]]:
+        values: Dict[str, Union[_Piece, Absent]] = {}
+        for name, sub in template.args:
+            if isinstance(sub, PVar):
+                bound = self.env.values.get(sub.name)
+                if bound is None or bound.node is ABSENT:
+                    values[name] = ABSENT
+                    continue
+            values[name] = self._render(sub)
+        return values
+
+    def _render_call(self, template: POp) -> _Piece:
+        table = bindings.FRAMEWORKS[self.framework]
+        candidates = [r for r in table.render.get(template.op, []) if self._available(r)]
+        if not candidates:
+            raise CannotRender(f"{self.framework} has no `{template.op}`")
+        args = self._args(template)
+        forms = ("method", "function") if self.style == "method" else ("function", "method")
+        for candidate in self._prefer(candidates):
+            for form in forms:
+                try:
+                    if form == "method" and candidate.method:
+                        binding = bindings.FRAMEWORKS[self.framework].methods[candidate.method]
+                        return self._write(binding, args, receiver=True, callee=None)
+                    if form == "function" and candidate.function:
+                        binding = bindings.FUNCTIONS[candidate.function]
+                        return self._write(binding, args, receiver=False, callee=candidate.function)
+                except CannotRender:
+                    continue
+        raise CannotRender(f"cannot write `{template.op}` with these arguments in {self.framework}")
+
+    def _available(self, candidate: Render) -> bool:
+        if candidate.when_imported is None:
+            return True
+        return any(
+            target == candidate.when_imported or target.startswith(candidate.when_imported + ".")
+            for target in self.imports.aliases.values()
+        )
+
+    def _prefer(self, candidates: List[Render]) -> List[Render]:
+        """Candidates from the module the matched code already uses come first (`F.` for `F.softmax`)."""
+        modules = [t.qualname.rsplit(".", 1)[0] for t in self.env.terms[1:] + self.env.terms[:1] if t.qualname]
+
+        def rank(candidate: Render) -> int:
+            module = candidate.function.rsplit(".", 1)[0] if candidate.function else None
+            return modules.index(module) if module in modules else len(modules)
+
+        return sorted(candidates, key=rank)
+
+    def _write(self, binding: Binding, args, receiver: bool, callee: Optional[str]) -> _Piece:
+        signature = binding.signature
+        present = {name: value for name, value in args.items() if value is not ABSENT}
+        for name in binding.required:
+            if name not in present:
+                raise CannotRender(f"{binding.qualname or binding.method} needs {name}")
+        for name in present:
+            if name != "x" and not signature.accepts(name):
+                raise CannotRender(f"{binding.qualname or binding.method} takes no {name}")
+        x = present.get("x")
+        if x is None:
+            raise CannotRender("no operand")
+        parts: List[str] = []
+        slots = list(signature.positional)
+        if not receiver:
+            parts.append(x.code)
+            slots = slots[1:]
+        keywords_only = False
+        for name, value in args.items():
+            if name == "x":
+                continue
+            if value is ABSENT:
+                if name in binding.defaults:
+                    parts.append(f"{signature.source(name)}={CANONICAL_DEFAULTS[name]}")
+                    keywords_only = True
+                continue
+            if not keywords_only and value.positional and slots and slots[0] == name:
+                parts.append(value.code)
+                slots.pop(0)
+                continue
+            keywords_only = True
+            parts.append(f"{signature.source(name)}={value.code}")
+        # Canonical defaults the binding does not share, for arguments the template left out.
+        for name in binding.defaults:
+            if name not in args:
+                parts.append(f"{signature.source(name)}={CANONICAL_DEFAULTS[name]}")
+        joined = ", ".join(parts)
+        if receiver:
+            return _Piece(f"{_paren(x)}.{binding.method}({joined})", True)
+        return _Piece(f"{self._spell(callee)}({joined})", True)
+
+    # -- names and imports ----------------------------------------------------------------------
+    def _spell(self, qualname: str) -> str:
+        module, _, name = qualname.rpartition(".")
+        # Keep `from M import f` style when the matched code used it for the same module.
+        for term in self.env.terms:
+            callee = term.callee
+            if (
+                isinstance(callee, cst.Name)
+                and callee.value in self.imports.from_imported
+                and term.qualname.rpartition(".")[0] == module
+            ):
+                if self.imports.aliases.get(name) == qualname:
+                    return name
+                if name not in self.imports.bound_names:
+                    self._add_import(f"from {module} import {name}")
+                    return name
+        spelled = self.imports.spelling_for(qualname)
+        if spelled is not None:
+            return spelled
+        top = qualname.split(".", 1)[0]
+        if top in self.imports.bound_names and self.imports.aliases.get(top) != top:
+            raise CannotRender(f"`{top}` means something else in this file")
+        self._add_import(f"import {module}")
+        return qualname
+
+    def _add_import(self, statement: str) -> None:
+        if statement not in self.new_imports:
+            self.new_imports.append(statement)
+
+
+def _paren(piece: _Piece) -> str:
+    return piece.code if piece.atomic else f"({piece.code})"
+
+
+def render(template: Pattern, imports: ImportTable, env: Env) -> Rendered:
+    """Render a template for a match; raises CannotRender with the reason when it cannot."""
+    return Renderer(imports, env).render(template)
+
+
+def shown(text: str, limit: int = 60) -> str:
+    """A fix's code squeezed onto one line for a message."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
