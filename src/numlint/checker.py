@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import re
 from dataclasses import dataclass
 from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple
@@ -50,14 +51,22 @@ def check_text(text: str, rules: Sequence[Rule]) -> Tuple[List[Finding], List[Fi
     try:
         module = cst.parse_module(text)
     except cst.ParserSyntaxError as exc:
-        return [], [FileError(f"cannot parse: {_syntax_message(exc)}", Position(exc.raw_line, exc.raw_column + 1))]
+        return [], [_syntax_error(text, exc)]
     except (RecursionError, MemoryError) as exc:  # absurdly deep or large expressions
         return [], [FileError(f"cannot parse: {type(exc).__name__}")]
     return FileChecker(text, module, rules).run()
 
 
-def _syntax_message(exc: cst.ParserSyntaxError) -> str:
-    return " ".join(exc.message.split()) or "invalid syntax"
+def _syntax_error(text: str, exc: cst.ParserSyntaxError) -> FileError:
+    # CPython's own parser places and words syntax errors better than libcst's; ask it first.
+    try:
+        compile(text, "<file>", "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
+    except SyntaxError as py_exc:
+        return FileError(f"cannot parse: {py_exc.msg}", Position(py_exc.lineno or 1, max(py_exc.offset or 1, 1)))
+    except (ValueError, RecursionError, MemoryError):
+        pass
+    message = " ".join(exc.message.split()) or "invalid syntax"
+    return FileError(f"cannot parse: {message}", Position(exc.raw_line, exc.raw_column + 1))
 
 
 def _file_exemptions(text: str):

@@ -4,7 +4,6 @@ with command-line options, and the rule selection it implies."""
 from __future__ import annotations
 
 import fnmatch
-import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -57,8 +56,10 @@ def find_pyproject(start: Path) -> Optional[Path]:
         if path.is_file():
             try:
                 data = tomllib.loads(path.read_text(encoding="utf-8"))
-            except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+            except (OSError, UnicodeDecodeError) as exc:
                 raise ConfigError(f"{path}: cannot read: {exc}") from None
+            except tomllib.TOMLDecodeError as exc:
+                raise ConfigError(f"{path}: invalid TOML: {exc}") from None
             if "numlint" in data.get("tool", {}):
                 return path
     return None
@@ -182,6 +183,3 @@ def ignored_for(settings: Settings, path: Path, rules: Mapping[str, Rule]) -> Fr
                 codes |= _expand(selector, rules, f"per-file-ignores {pattern!r}")
     return frozenset(codes)
 
-
-def environ_flag(name: str) -> bool:
-    return os.environ.get(name, "").lower() not in ("", "0", "false", "no")

@@ -9,22 +9,22 @@ import json
 import textwrap
 from typing import Mapping
 
-from numlint.diagnostics import SAFE
+from numlint.diagnostics import DISPLAY_ONLY, SAFE, UNSAFE
 from numlint.rules import Rule
 
 
 def fix_label(rule: Rule) -> str:
-    if not rule.fixable:
-        return "no fix"
-    return "fix" if rule.fix_safety == SAFE else f"{rule.fix_safety} fix"
+    """`safe fix`, `unsafe fix`, `safe/unsafe fix` (depends on the form matched) or `no fix`."""
+    safeties = [s for s in (SAFE, UNSAFE, DISPLAY_ONLY) if s in rule.fix_safeties]
+    return f"{'/'.join(safeties)} fix" if safeties else "no fix"
 
 
 def rules_table(rules: Mapping[str, Rule]) -> str:
     width = max(len(r.name) for r in rules.values())
-    lines = [f"{'code':<7} {'name':<{width}}  {'fix':<11} summary"]
+    lines = [f"{'code':<7} {'name':<{width}}  {'fix':<15} summary"]
     for rule in rules.values():
         mark = "" if rule.default else " (opt-in: --select it)"
-        lines.append(f"{rule.code:<7} {rule.name:<{width}}  {fix_label(rule):<11} {rule.message}{mark}")
+        lines.append(f"{rule.code:<7} {rule.name:<{width}}  {fix_label(rule):<15} {rule.message}{mark}")
     return "\n".join(lines) + "\n"
 
 

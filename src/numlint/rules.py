@@ -60,6 +60,7 @@ class Example:
     fixed: Optional[str] = None
     good: Optional[str] = None
     title: Optional[str] = None
+    result: Optional[str] = None  # the variable numeric proofs compare (default: the last assigned)
 
 
 @dataclass(frozen=True)
@@ -80,11 +81,8 @@ class Rule:
         return any(p.fixes for p in self.patterns)
 
     @property
-    def fix_safety(self) -> Optional[str]:
-        safeties = {p.fix_safety for p in self.patterns if p.fixes}
-        if not safeties:
-            return None
-        return SAFE if safeties == {SAFE} else UNSAFE if UNSAFE in safeties else DISPLAY_ONLY
+    def fix_safeties(self) -> FrozenSet[str]:
+        return frozenset(p.fix_safety for p in self.patterns if p.fixes)
 
     def could_match(self, text: str) -> bool:
         """False when the text lacks a name every spelling of some required op needs."""
@@ -175,7 +173,12 @@ def load_rule(path: Path) -> Rule:
             raise RuleError(f"{where}: examples[{index}] needs exactly one of 'bad' and 'good'")
         if "fixed" in raw and "bad" not in raw:
             raise RuleError(f"{where}: examples[{index}] has 'fixed' without 'bad'")
-        examples.append(Example(raw["framework"], raw.get("bad"), raw.get("fixed"), raw.get("good"), raw.get("title")))
+        unknown = set(raw) - {"framework", "bad", "fixed", "good", "title", "result"}
+        if unknown:
+            raise RuleError(f"{where}: examples[{index}] has unknown key {sorted(unknown)[0]!r}")
+        examples.append(Example(
+            raw["framework"], raw.get("bad"), raw.get("fixed"), raw.get("good"), raw.get("title"), raw.get("result"),
+        ))
     if not any(e.bad for e in examples) or not any(e.good for e in examples):
         raise RuleError(f"{where}: a rule needs at least one bad and one good example")
     return Rule(

@@ -1,0 +1,151 @@
+"""Every fix proven with real numerics, from the rules' own examples.
+
+For each bad example with a fixed form, both are executed in their framework (NumPy/SciPy and
+PyTorch always; JAX, TensorFlow and Keras when installed) on the inputs the rule's `[numeric]`
+table describes:
+
+- ordinary inputs: the fixed code equals the original (tolerance per dtype), both finite;
+- extreme inputs: the fixed code is finite and equals a float64 reference (the fixed code run on
+  the same inputs in float64), and the original is shown to fail on at least one of them:
+  overflow, underflow, NaN or cancellation far beyond the tolerance.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib.util
+
+import numpy as np
+import pytest
+
+from numlint.rules import registry
+
+RULES = registry()
+RTOL = {"float32": 2e-3, "float64": 1e-8}
+FRAMEWORKS = ("numpy", "scipy", "torch", "jax", "tensorflow", "keras")
+
+
+def _installed(module: str) -> bool:
+    return importlib.util.find_spec(module) is not None
+
+
+MODULE = {"numpy": "numpy", "scipy": "scipy", "torch": "torch", "jax": "jax", "tensorflow": "tensorflow", "keras": "keras"}
+
+
+def _to_framework(framework: str, array: np.ndarray):
+    if framework in ("numpy", "scipy", "keras"):
+        return array
+    if framework == "torch":
+        import torch
+
+        return torch.from_numpy(array.copy())
+    if framework == "jax":
+        import jax
+
+        jax.config.update("jax_enable_x64", True)
+        import jax.numpy as jnp
+
+        return jnp.asarray(array)
+    if framework == "tensorflow":
+        import tensorflow as tf
+
+        return tf.constant(array)
+    raise AssertionError(framework)
+
+
+def _to_numpy(value) -> np.ndarray:
+    if hasattr(value, "detach"):
+        value = value.detach().cpu().numpy()
+    elif hasattr(value, "numpy"):
+        value = value.numpy()
+    return np.asarray(value, dtype=np.float64)
+
+
+def _tf1(code: str) -> str:
+    """Run TF 1.x examples (`tf.log`, `reduction_indices`) through TensorFlow 2's tf.compat.v1."""
+    if any(name in code for name in ("tf.log(", "reduction_indices", "keep_dims")):
+        return code.replace("import tensorflow as tf", "import tensorflow.compat.v1 as tf")
+    return code
+
+
+def _result_name(code: str) -> str:
+    last = ast.parse(code).body[-1]
+    assert isinstance(last, ast.Assign) and isinstance(last.targets[0], ast.Name), "example must end in `name = ...`"
+    return last.targets[0].id
+
+
+def run(code: str, framework: str, inputs: dict, result: str = None) -> np.ndarray:
+    if framework == "tensorflow":
+        code = _tf1(code)
+    namespace = {name: _to_framework(framework, value) for name, value in inputs.items()}
+    exec(compile(code, "<example>", "exec"), namespace)
+    return _to_numpy(namespace[result or _result_name(code)])
+
+
+def _cases(rule, kind):
+    for raw in rule.numeric.get(kind, []):
+        case = raw if isinstance(raw, dict) else {"x": raw}
+        dtype = case.get("dtype", "float32")
+        yield {k: v for k, v in case.items() if k != "dtype"}, dtype
+
+
+def _inputs(case: dict, dtype: str, seed: int = 0) -> dict:
+    rng = np.random.default_rng(seed)
+    return {name: np.asarray(eval(expr, {"rng": rng, "np": np}), dtype=dtype) for name, expr in case.items()}
+
+
+def _examples():
+    for rule in RULES.values():
+        for index, example in enumerate(rule.examples):
+            if example.bad and example.fixed and example.framework in FRAMEWORKS:
+                yield pytest.param(rule, example, id=f"{rule.code}-{index}-{example.framework}")
+
+
+def _require(framework: str) -> None:
+    if not _installed(MODULE[framework]):
+        pytest.skip(f"{framework} is not installed here (CI installs numpy, scipy, torch and jax)")
+
+
+def _close(a: np.ndarray, b: np.ndarray, rtol: float) -> bool:
+    scale = max(float(np.max(np.abs(b))) if b.size else 0.0, 1e-30)
+    return a.shape == b.shape and bool(np.all(np.abs(a - b) <= rtol * scale))
+
+
+@pytest.mark.parametrize("rule, example", list(_examples()))
+def test_fix_equals_original_on_ordinary_inputs(rule, example):
+    _require(example.framework)
+    cases = list(_cases(rule, "ordinary"))
+    assert cases, f"{rule.code} has fixes but no [numeric] ordinary inputs"
+    for case, dtype in cases:
+        inputs = _inputs(case, dtype)
+        before = run(example.bad, example.framework, inputs, example.result)
+        after = run(example.fixed, example.framework, inputs, example.result)
+        assert np.all(np.isfinite(before)) and np.all(np.isfinite(after))
+        assert _close(after, before, RTOL[dtype]), (before, after)
+
+
+@pytest.mark.parametrize("rule, example", list(_examples()))
+def test_fix_is_finite_and_correct_where_original_fails(rule, example):
+    _require(example.framework)
+    cases = list(_cases(rule, "extreme"))
+    assert cases, f"{rule.code} has fixes but no [numeric] extreme inputs"
+    original_failed = []
+    for case, dtype in cases:
+        inputs = _inputs(case, dtype)
+        reference = run(example.fixed, example.framework, {k: v.astype("float64") for k, v in inputs.items()}, example.result)
+        assert np.all(np.isfinite(reference))
+        after = run(example.fixed, example.framework, inputs, example.result)
+        assert np.all(np.isfinite(after)), f"fixed code not finite on {case}"
+        assert _close(after, reference, RTOL[dtype] * 5), (case, after, reference)
+        with np.errstate(all="ignore"):
+            before = run(example.bad, example.framework, inputs, example.result)
+        failed = not np.all(np.isfinite(before)) or not _close(before, reference, 0.1)
+        original_failed.append(failed)
+    assert any(original_failed), "the original never failed: the hazard is not shown on these inputs"
+
+
+def test_every_fixable_rule_has_numeric_cases():
+    for rule in RULES.values():
+        if rule.fixable:
+            assert rule.numeric.get("ordinary") and rule.numeric.get("extreme"), rule.code
+
