@@ -34,12 +34,20 @@ PINNED: List[Tuple[str, str]] = [
     ("sentence-transformers", "6.2.0"),
 ]
 
-# scikit-learn ships only platform wheels; asking for one fixed tag makes the
-# corpus the same whichever Python runs this script (the .py files don't differ).
+# Resolve for a fixed interpreter, not the one running this script: otherwise pip
+# skips releases by Requires-Python (transformers 5.x on 3.9) and the corpus differs.
+TARGET_PYTHON = ["--python-version", "3.11"]
+
+# scikit-learn ships only platform wheels; one fixed tag keeps the pick stable
+# (the .py files are the same in every platform wheel).
 PIP_EXTRA: Dict[str, List[str]] = {
-    "scikit-learn": ["--platform", "manylinux_2_28_x86_64", "--python-version", "3.11",
-                     "--implementation", "cp", "--abi", "cp311"],
+    "scikit-learn": ["--platform", "manylinux_2_28_x86_64", "--implementation", "cp",
+                     "--abi", "cp311"],
 }
+
+# Stale build output some wheels ship by mistake (botorch 0.18.1 carries a second
+# copy under build/lib/); it would double-count code, so leave it out.
+SKIP_TOP_DIRS = {"build"}
 
 REPO_ROOT = pathlib.Path(__file__).resolve().parent.parent
 MARKER = ".corpus-complete"
@@ -70,7 +78,7 @@ def corpus_files(dest) -> List[pathlib.Path]:
 def _pip_download(spec: str, extra: List[str], into: pathlib.Path) -> Optional[str]:
     """Run pip download; return None on success, else pip's last error line."""
     cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--disable-pip-version-check",
-           "--quiet", spec, "-d", str(into), *extra]
+           "--quiet", spec, "-d", str(into), *TARGET_PYTHON, *extra]
     proc = subprocess.run(cmd, capture_output=True, text=True)
     if proc.returncode == 0:
         return None
@@ -139,6 +147,8 @@ def extract(archive: pathlib.Path, target: pathlib.Path) -> None:
                 rel = pathlib.PurePosixPath(*rel.parts[1:]) if len(rel.parts) > 1 else None
                 if rel is None:
                     continue
+            if rel.parts[0] in SKIP_TOP_DIRS:
+                continue
             out = tmp / rel
             out.parent.mkdir(parents=True, exist_ok=True)
             out.write_bytes(data)

@@ -178,8 +178,9 @@ class FileChecker:
                 reasons.append(str(exc))
         if fix is not None:
             help_text = None
-        elif not help_text and reasons:
-            help_text = f"No automatic fix here: {reasons[0]}."
+        elif reasons:
+            reason = f"no automatic fix here: {reasons[0]}"
+            help_text = f"{help_text} ({reason})" if help_text else reason[0].upper() + reason[1:] + "."
         return Finding(
             code=hit.rule.code,
             name=hit.rule.name,

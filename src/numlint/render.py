@@ -194,9 +194,10 @@ class Renderer:
                 if name not in self.imports.bound_names:
                     self._add_import(f"from {module} import {name}")
                     return name
-        spelled = self.imports.spelling_for(qualname)
-        if spelled is not None:
-            return spelled
+        for candidate in [qualname, *bindings.mirrors_of(qualname)]:
+            spelled = self.imports.spelling_for(candidate)
+            if spelled is not None:
+                return spelled
         top = qualname.split(".", 1)[0]
         if top in self.imports.bound_names and self.imports.aliases.get(top) != top:
             raise CannotRender(f"`{top}` means something else in this file")

@@ -91,6 +91,7 @@ class FrameworkTables:
     functions: Dict[str, Binding]
     methods: Dict[str, Binding]
     render: Dict[str, List[Render]]
+    mirrors: Dict[str, Tuple[str, ...]]
 
 
 def _rows(framework: str, rows: Mapping, rename: Mapping[str, str], *, methods: bool) -> Dict[str, Binding]:
@@ -118,6 +119,7 @@ def load_framework(module) -> FrameworkTables:
         functions=_rows(module.FRAMEWORK, getattr(module, "FUNCTIONS", {}), rename, methods=False),
         methods=_rows(module.FRAMEWORK, getattr(module, "METHODS", {}), rename, methods=True),
         render=dict(getattr(module, "RENDER", {})),
+        mirrors=dict(getattr(module, "MIRRORS", {})),
     )
 
 
@@ -150,6 +152,16 @@ for _name in METHOD_PREFERENCE:
 MODULE_FRAMEWORK: Dict[str, str] = {
     module: framework.name for framework in FRAMEWORKS.values() for module in framework.modules
 }
+
+
+def mirrors_of(qualname: str) -> List[str]:
+    """Other qualified names for the same function (`tensorflow.compat.v1.nn.log_softmax`)."""
+    found = []
+    for framework in FRAMEWORKS.values():
+        for prefix, others in framework.mirrors.items():
+            if qualname.startswith(prefix + "."):
+                found.extend(other + qualname[len(prefix):] for other in others)
+    return found
 
 
 def framework_of_module(qualname: str) -> Optional[str]:

@@ -65,6 +65,10 @@ for _prefix in ("tensorflow", "tensorflow.compat.v1"):
         FUNCTIONS[f"{_prefix}.nn.{_name}"] = _row
 FUNCTIONS["tensorflow.compat.v1.log"] = _TOP["log"]
 
+# Module prefixes that expose the same names: a file importing `tensorflow.compat.v1 as tf` gets
+# its fixes written as `tf.nn.log_softmax`, not with a new import of `tensorflow`.
+MIRRORS = {"tensorflow": ("tensorflow.compat.v1",)}
+
 RENDER = {
     "logsumexp": [Render(function="tensorflow.reduce_logsumexp")],
     "log_softmax": [Render(function="tensorflow.nn.log_softmax")],
