@@ -22,17 +22,19 @@ from numlint.rules import registry
 
 RULES = registry()
 RTOL = {"float32": 2e-3, "float64": 1e-8}
-FRAMEWORKS = ("numpy", "scipy", "torch", "jax", "tensorflow", "keras")
+FRAMEWORKS = ("numpy", "scipy", "torch", "jax", "tensorflow", "keras", "math")
 
 
 def _installed(module: str) -> bool:
     return importlib.util.find_spec(module) is not None
 
 
-MODULE = {"numpy": "numpy", "scipy": "scipy", "torch": "torch", "jax": "jax", "tensorflow": "tensorflow", "keras": "keras"}
+MODULE = {"math": "math", "numpy": "numpy", "scipy": "scipy", "torch": "torch", "jax": "jax", "tensorflow": "tensorflow", "keras": "keras"}
 
 
 def _to_framework(framework: str, array: np.ndarray):
+    if framework == "math":
+        return array.ravel().tolist()  # plain Python floats
     if framework in ("numpy", "scipy", "keras"):
         return array
     if framework == "torch":
@@ -84,6 +86,7 @@ def run(code: str, framework: str, inputs: dict, result: str = None) -> np.ndarr
 
 def _cases(rule, kind):
     for raw in rule.numeric.get(kind, []):
+        # each case: an input expression for `x`, or a table of inputs with an optional dtype
         case = raw if isinstance(raw, dict) else {"x": raw}
         dtype = case.get("dtype", "float32")
         yield {k: v for k, v in case.items() if k != "dtype"}, dtype

@@ -120,13 +120,25 @@ class Viewer:
                 return None
             term = Term("neg", node, {"x": Arg(node.expression, False)}, "operator")
         elif isinstance(node, (cst.GeneratorExp, cst.ListComp)):
-            # `sum(exp(v) for v in xs)` reduces the element expression over the loop.
-            if node.for_in.inner_for_in is None and not node.for_in.ifs:
-                return self.view(node.elt)
-            return None
+            return self._comprehension(node)
         else:
             return None
         return _simplify(term) if term is not None else None
+
+    def _comprehension(self, node) -> Optional[Term]:
+        """`exp(v) for v in xs` views as `exp(xs)`: the op applied to every element of `xs`."""
+        loop = node.for_in
+        if loop.inner_for_in is not None or loop.ifs or not isinstance(loop.target, cst.Name):
+            return None
+        term = self.view(node.elt)
+        if term is None:
+            return None
+        target = loop.target.value
+        args = {
+            name: Arg(loop.iter, arg.keyword) if isinstance(arg.node, cst.Name) and arg.node.value == target else arg
+            for name, arg in term.args.items()
+        }
+        return Term(term.op, node, args, term.style, term.frameworks, term.binding, term.callee)
 
     def _binary(self, node: cst.BinaryOperation) -> Optional[Term]:
         op = _OPERATORS.get(type(node.operator))

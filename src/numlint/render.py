@@ -143,8 +143,12 @@ class Renderer:
         for name in binding.required:
             if name not in present:
                 raise CannotRender(f"{binding.qualname or binding.method} needs {name}")
-        for name in present:
+        for name in list(present):
             if name != "x" and not signature.accepts(name):
+                if binding.defaults.get(name) == present[name].code:
+                    del present[name]  # what the function does anyway (statistics.pvariance: axis 0)
+                    args = {k: v for k, v in args.items() if k != name}
+                    continue
                 raise CannotRender(f"{binding.qualname or binding.method} takes no {name}")
         x = present.get("x")
         if x is None:
@@ -160,6 +164,8 @@ class Renderer:
                 continue
             if value is ABSENT:
                 if name in binding.defaults:
+                    if not signature.accepts(name):
+                        raise CannotRender(f"{binding.qualname or binding.method} cannot take {name}={CANONICAL_DEFAULTS[name]}")
                     parts.append(f"{signature.source(name)}={CANONICAL_DEFAULTS[name]}")
                     keywords_only = True
                 continue
@@ -171,7 +177,7 @@ class Renderer:
             parts.append(f"{signature.source(name)}={value.code}")
         # Canonical defaults the binding does not share, for arguments the template left out.
         for name in binding.defaults:
-            if name not in args:
+            if name not in args and signature.accepts(name):
                 parts.append(f"{signature.source(name)}={CANONICAL_DEFAULTS[name]}")
         joined = ", ".join(parts)
         if receiver:

@@ -1,8 +1,11 @@
-"""The standard library: ``math`` and the builtins that reduce iterables."""
+"""The standard library: ``math``, ``statistics`` and the builtins that reduce iterables."""
+
+from numlint.bindings import Render
 
 FRAMEWORK = "math"
-MODULES = ("math", "builtins")
-RENAME = {"iterable": "x"}
+MODULES = ("math", "statistics", "builtins")
+RENAME = {"iterable": "x", "data": "x"}
+_FIRST_AXIS = {"defaults": {"axis": "0"}}
 
 FUNCTIONS = {
     "math.exp": ("exp", "x"),
@@ -12,12 +15,20 @@ FUNCTIONS = {
     "math.sqrt": ("sqrt", "x"),
     "math.hypot": ("hypot", "x, y"),
     "math.pow": ("pow", "x, y"),
-    "math.fsum": ("sum", "iterable"),
-    "builtins.sum": ("sum", "iterable, start"),
-    "builtins.max": ("max", "iterable, *, key, default"),
+    # Reducing an iterable reduces over its first axis (a list of arrays sums elementwise).
+    "math.fsum": ("sum", "iterable", _FIRST_AXIS),
+    "builtins.sum": ("sum", "iterable, start", _FIRST_AXIS),
+    "builtins.max": ("max", "iterable, *, key, default", _FIRST_AXIS),
+    "statistics.mean": ("mean", "data", _FIRST_AXIS),
+    "statistics.fmean": ("mean", "data, weights", _FIRST_AXIS),
+    "statistics.pvariance": ("var", "data, mu", _FIRST_AXIS),
+    "statistics.pstdev": ("std", "data, mu", _FIRST_AXIS),
     "builtins.abs": ("abs", "x"),
     "builtins.pow": ("pow", "x, y, mod"),
 }
 
-# math has no logsumexp, log_softmax or var: rules say what to do instead.
-RENDER = {}
+# math has no logsumexp or log_softmax: rules say what to do instead.
+RENDER = {
+    "var": [Render(function="statistics.pvariance")],
+    "std": [Render(function="statistics.pstdev")],
+}

@@ -36,6 +36,12 @@ _TOP = {
     "reduce_max": ("max", _REDUCE),
     "reduce_logsumexp": ("logsumexp", _REDUCE),
     "clip_by_value": ("clamp", "t, clip_value_min, clip_value_max, name"),
+    "add": ("add", "x, y, name"),
+    "subtract": ("sub", "x, y, name"),
+    "multiply": ("mul", "x, y, name"),
+    "divide": ("div", "x, y, name"),
+    "truediv": ("div", "x, y, name"),
+    "div": ("div", "x, y, name"),  # TF 1.x
 }
 _MATH = dict(
     _TOP,
