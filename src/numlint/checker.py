@@ -21,7 +21,8 @@ from numlint.rules import Rule, RulePattern
 from numlint.source import LineIndex, dominant_newline
 
 # A file that mentions none of these cannot hold a hazard we know: skip it before parsing.
-FRAMEWORK_WORDS = ("numpy", "torch", "tensorflow", "jax", "scipy", "keras", "math")
+FRAMEWORK_WORDS = frozenset({"numpy", "torch", "tensorflow", "jax", "scipy", "keras", "math", "statistics"})
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 _NOQA = re.compile(r"#\s*noqa(?::[\s]?(?P<codes>[A-Z]+[0-9]+(?:[,\s]+[A-Z]+[0-9]+)*))?", re.IGNORECASE)
 _FILE_NOQA = re.compile(r"#\s*numlint\s*:\s*noqa(?::\s?(?P<codes>[A-Z]+[0-9]+(?:[,\s]+[A-Z]+[0-9]+)*))?", re.IGNORECASE)
@@ -43,9 +44,11 @@ def check_text(text: str, rules: Sequence[Rule]) -> Tuple[List[Finding], List[Fi
     if exempt is True:
         return [], []
     rules = [r for r in rules if r.code not in exempt]
-    if not any(word in text for word in FRAMEWORK_WORDS):
+    # Identifiers, not substrings: `logging` must not pass for `log`, nor `expand` for `exp`.
+    words = set(_IDENTIFIER.findall(text))
+    if words.isdisjoint(FRAMEWORK_WORDS):
         return [], []
-    rules = [r for r in rules if r.could_match(text)]
+    rules = [r for r in rules if r.could_match(words)]
     if not rules:
         return [], []
     try:

@@ -10,7 +10,7 @@ import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, FrozenSet, Iterable, List, Mapping, Optional, Tuple
+from typing import AbstractSet, Dict, FrozenSet, Iterable, List, Mapping, Optional, Tuple
 
 from numlint import bindings, patterns
 from numlint.diagnostics import DISPLAY_ONLY, SAFE, UNSAFE
@@ -84,9 +84,9 @@ class Rule:
     def fix_safeties(self) -> FrozenSet[str]:
         return frozenset(p.fix_safety for p in self.patterns if p.fixes)
 
-    def could_match(self, text: str) -> bool:
-        """False when the text lacks a name every spelling of some required op needs."""
-        return any(all(any(name in text for name in names) for names in p.triggers) for p in self.patterns)
+    def could_match(self, words: AbstractSet[str]) -> bool:
+        """False when a file's identifiers lack every spelling of some op each pattern needs."""
+        return any(all(not names.isdisjoint(words) for names in p.triggers) for p in self.patterns)
 
 
 def _ops_in(pattern: Pattern) -> List[str]:
