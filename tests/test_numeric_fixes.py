@@ -35,6 +35,8 @@ MODULE = {"math": "math", "numpy": "numpy", "scipy": "scipy", "torch": "torch", 
 def _to_framework(framework: str, array: np.ndarray):
     if framework == "math":
         return array.ravel().tolist()  # plain Python floats
+    if framework == "python":
+        return float(array)
     if framework in ("numpy", "scipy", "keras"):
         return array
     if framework == "torch":
@@ -76,12 +78,50 @@ def _result_name(code: str) -> str:
     return last.targets[0].id
 
 
-def run(code: str, framework: str, inputs: dict, result: str = None) -> np.ndarray:
+def run(code: str, framework: str, inputs: dict, result: str = None, scalar: bool = False) -> np.ndarray:
+    if framework == "math" and scalar:
+        # math functions take numbers: run the example once per element
+        flat = {name: value.ravel() for name, value in inputs.items()}
+        size = len(next(iter(flat.values())))
+        values = [run(code, "python", {k: v[i] for k, v in flat.items()}, result) for i in range(size)]
+        return np.asarray(values, dtype=np.float64).reshape(next(iter(inputs.values())).shape)
     if framework == "tensorflow":
         code = _tf1(code)
     namespace = {name: _to_framework(framework, value) for name, value in inputs.items()}
     exec(compile(code, "<example>", "exec"), namespace)
     return _to_numpy(namespace[result or _result_name(code)])
+
+
+def gradients(code: str, framework: str, inputs: dict, result: str = None):
+    """d sum(result) / d input for each input, with autograd (torch, jax); None elsewhere."""
+    name = result or _result_name(code)
+    if framework == "torch":
+        import torch
+
+        tensors = {k: torch.from_numpy(v.copy()).requires_grad_(True) for k, v in inputs.items()}
+        namespace = dict(tensors)
+        exec(compile(code, "<example>", "exec"), namespace)
+        namespace[name].sum().backward()
+        return [_to_numpy(tensors[k].grad) for k in inputs]
+    if framework == "jax":
+        import jax
+
+        jax.config.update("jax_enable_x64", True)
+        keys = list(inputs)
+
+        def total(*values):
+            namespace = dict(zip(keys, values))
+            exec(compile(code, "<example>", "exec"), namespace)
+            return namespace[name].sum()
+
+        values = [jax.numpy.asarray(inputs[k]) for k in keys]
+        return [_to_numpy(g) for g in jax.grad(total, argnums=tuple(range(len(keys))))(*values)]
+    return None
+
+
+def _scalar(rule) -> bool:
+    """Rules whose `math` examples take one number (`math.log1p(x)`), not a list."""
+    return bool(rule.numeric.get("scalar", False))
 
 
 def _cases(rule, kind):
@@ -121,8 +161,8 @@ def test_fix_equals_original_on_ordinary_inputs(rule, example):
     assert cases, f"{rule.code} has fixes but no [numeric] ordinary inputs"
     for case, dtype in cases:
         inputs = _inputs(case, dtype)
-        before = run(example.bad, example.framework, inputs, example.result)
-        after = run(example.fixed, example.framework, inputs, example.result)
+        before = run(example.bad, example.framework, inputs, example.result, _scalar(rule))
+        after = run(example.fixed, example.framework, inputs, example.result, _scalar(rule))
         assert np.all(np.isfinite(before)) and np.all(np.isfinite(after))
         assert _close(after, before, RTOL[dtype]), (before, after)
 
@@ -135,16 +175,47 @@ def test_fix_is_finite_and_correct_where_original_fails(rule, example):
     original_failed = []
     for case, dtype in cases:
         inputs = _inputs(case, dtype)
-        reference = run(example.fixed, example.framework, {k: v.astype("float64") for k, v in inputs.items()}, example.result)
+        reference = run(example.fixed, example.framework, {k: v.astype("float64") for k, v in inputs.items()}, example.result, _scalar(rule))
         assert np.all(np.isfinite(reference))
-        after = run(example.fixed, example.framework, inputs, example.result)
+        after = run(example.fixed, example.framework, inputs, example.result, _scalar(rule))
         assert np.all(np.isfinite(after)), f"fixed code not finite on {case}"
         assert _close(after, reference, RTOL[dtype] * 5), (case, after, reference)
-        with np.errstate(all="ignore"):
-            before = run(example.bad, example.framework, inputs, example.result)
-        failed = not np.all(np.isfinite(before)) or not _close(before, reference, 0.1)
+        try:
+            with np.errstate(all="ignore"):
+                before = run(example.bad, example.framework, inputs, example.result, _scalar(rule))
+            failed = not np.all(np.isfinite(before)) or not _close(before, reference, 0.1)
+        except (OverflowError, ValueError, ZeroDivisionError):  # plain Python raises instead
+            failed = True
+        if rule.numeric.get("gradient"):
+            failed = _gradient_check(example, inputs, dtype) or failed
         original_failed.append(failed)
     assert any(original_failed), "the original never failed: the hazard is not shown on these inputs"
+
+
+def _gradient_check(example, inputs: dict, dtype: str) -> bool:
+    """Fixed gradients finite and right; returns whether the original's gradient failed."""
+    reference = gradients(example.fixed, example.framework, {k: v.astype("float64") for k, v in inputs.items()}, example.result)
+    if reference is None:
+        return False
+    after = gradients(example.fixed, example.framework, inputs, example.result)
+    before = gradients(example.bad, example.framework, inputs, example.result)
+    for a, b, r in zip(after, before, reference):
+        assert np.all(np.isfinite(a)), "the fixed code's gradient is not finite"
+        assert _close(a, r, RTOL[dtype] * 5), (a, r)
+    return any(not np.all(np.isfinite(b)) or not _close(b, r, 0.1) for b, r in zip(before, reference))
+
+
+@pytest.mark.parametrize("rule, example", [p for p in _examples() if p.values[0].numeric.get("gradient")])
+def test_fix_gradient_equals_original_on_ordinary_inputs(rule, example):
+    _require(example.framework)
+    if example.framework not in ("torch", "jax"):
+        pytest.skip("gradients are checked with torch and jax autograd")
+    for case, dtype in _cases(rule, "ordinary"):
+        inputs = _inputs(case, dtype)
+        before = gradients(example.bad, example.framework, inputs, example.result)
+        after = gradients(example.fixed, example.framework, inputs, example.result)
+        for a, b in zip(after, before):
+            assert np.all(np.isfinite(a)) and _close(a, b, RTOL[dtype]), (a, b)
 
 
 def test_every_fixable_rule_has_numeric_cases():

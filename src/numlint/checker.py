@@ -88,6 +88,7 @@ class FileChecker:
         self.rules = rules
         self.lines = LineIndex(text)
         self._positions = None
+        self._parents = None
 
     def run(self) -> Tuple[List[Finding], List[FileError]]:
         facts = dataflow.collect(self.module)
@@ -154,10 +155,10 @@ class FileChecker:
             start, end = spans[id(hit)]
             nested = any(
                 other is not hit
-                and other.rule.code == hit.rule.code
+                and (other.rule.code == hit.rule.code or hit.rule.code in other.rule.supersedes)
                 and spans[id(other)][0] <= start
                 and end <= spans[id(other)][1]
-                and (spans[id(other)] != (start, end))
+                and (spans[id(other)] != (start, end) or hit.rule.code in other.rule.supersedes)
                 for other in hits
             )
             through_reported = any(
@@ -206,13 +207,25 @@ class FileChecker:
                     )
         rendered = render(template, self.facts.imports, hit.env)
         start, end = self.span(hit.node)
-        edits = [self._edit(start, end, rendered.code)]
+        replacement = rendered.code
+        if not rendered.atomic and self._needs_parentheses(hit.node):
+            replacement = f"({replacement})"
+        edits = [self._edit(start, end, replacement)]
         edits.extend(self._dead_intermediates(hit))
         if rendered.imports:
             edits.append(self._import_edit(rendered.imports))
         edits.sort(key=lambda e: (e.start_offset, e.end_offset))
         title = hit.rule.fix_title.format(fix=shown(rendered.code))
         return Fix(hit.pattern.fix_safety, title, tuple(edits))
+
+    def _needs_parentheses(self, node: cst.CSTNode) -> bool:
+        """Would an operator expression put where `node` is bind differently than `node` did?"""
+        if getattr(node, "lpar", ()):
+            return False  # the node's own parentheses stay: positions exclude them
+        if self._parents is None:
+            self._parents = {id(child): parent for parent in _walk(self.module) for child in parent.children}
+        parent = self._parents.get(id(node))
+        return not isinstance(parent, _LOOSE_CONTEXTS)
 
     def _dead_intermediates(self, hit: _Hit) -> Iterable[Edit]:
         """Delete `p = softmax(z)` lines whose every use is inside code the fix replaces or deletes."""
@@ -267,8 +280,8 @@ class FileChecker:
 
 
 def _guard_holds(guard, context: Context, env: Env) -> bool:
-    bound = env.values.get(guard.metavariables[0])
-    return bound is not None and holds(guard.predicate, context, bound.node)
+    bound = env.values.get(guard.metavariable)
+    return bound is not None and holds(guard.predicate, context, bound.node, guard.words)
 
 
 def _rule_crash(rule: Rule, exc: BaseException) -> FileError:
@@ -299,6 +312,13 @@ def _walk(node: cst.CSTNode):
         yield current
         stack.extend(current.children)
 
+
+# Places where an arithmetic expression needs no parentheses of its own.
+_LOOSE_CONTEXTS = (
+    cst.Assign, cst.AnnAssign, cst.AugAssign, cst.Return, cst.Expr, cst.Arg, cst.Element,
+    cst.StarredElement, cst.DictElement, cst.Index, cst.Param, cst.Yield, cst.Comparison,
+    cst.ComparisonTarget, cst.BooleanOperation, cst.IfExp, cst.Lambda, cst.FormattedStringExpression,
+)
 
 _PURE = (cst.Name, cst.Attribute, cst.Subscript, cst.SubscriptElement, cst.Index, cst.Slice,
          cst.Integer, cst.Float, cst.SimpleString, cst.UnaryOperation, cst.BinaryOperation,

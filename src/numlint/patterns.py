@@ -66,7 +66,14 @@ class POp:
         return None
 
 
-Pattern = Union[PVar, PConst, POp]
+@dataclass(frozen=True)
+class PWord:
+    """`True`, `False` or `None`: matches that name in the source."""
+
+    word: str
+
+
+Pattern = Union[PVar, PConst, PWord, POp]
 
 _METAVAR = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 _PREFIX = "__mv_"
@@ -87,6 +94,8 @@ def _convert(node: ast.AST, text: str) -> Pattern:
         return PVar(node.id[len(_PREFIX):])
     if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) and not isinstance(node.value, bool):
         return PConst(float(node.value))
+    if isinstance(node, ast.Constant) and node.value in (True, False, None):
+        return PWord(repr(node.value))
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
         inner = _convert(node.operand, text)
         if isinstance(inner, PConst):
@@ -128,6 +137,15 @@ def root_op(pattern: Pattern) -> str:
     if not isinstance(pattern, POp):
         raise PatternError("a pattern must be an op at its root")
     return pattern.op
+
+
+def substitute(pattern: Pattern, values: Dict[str, Pattern]) -> Pattern:
+    """Replace metavariables by patterns: expands a framework's render template."""
+    if isinstance(pattern, PVar):
+        return values.get(pattern.name, pattern)
+    if isinstance(pattern, POp):
+        return POp(pattern.op, tuple((name, substitute(sub, values)) for name, sub in pattern.args))
+    return pattern
 
 
 # -- matching ------------------------------------------------------------------------------------
@@ -185,6 +203,8 @@ class Matcher:
             return self.same(previous.node, node, scope, order)
         if isinstance(pattern, PConst):
             return number(node) == pattern.value
+        if isinstance(pattern, PWord):
+            return isinstance(node, cst.Name) and node.value == pattern.word
         term = self.viewer.view(node)
         if term is None or term.op != pattern.op:
             site = self.resolve(node, scope, order)

@@ -85,6 +85,24 @@ def max_shifted(ctx: Context, node: cst.BaseExpression) -> bool:
     return term is not None and term.op == "sub" and is_shift(term.args["y"].node, ctx)
 
 
+# Ops whose value is never negative, so their negation is never positive.
+_NONNEGATIVE_OPS = frozenset({"abs", "square", "exp", "sqrt", "softplus", "sigmoid", "softmax", "hypot"})
+
+
+def nonpositive(ctx: Context, node: cst.BaseExpression) -> bool:
+    """Known to be <= 0: `-abs(x)`, `-x**2`, `x - max(x)`, a non-positive literal."""
+    value = number(ctx.resolve(node))
+    if value is not None:
+        return value <= 0
+    if max_shifted(ctx, node):
+        return True
+    term = ctx.term(node)
+    if term is not None and term.op == "neg":
+        inner = ctx.term(term.args["x"].node)
+        return inner is not None and inner.op in _NONNEGATIVE_OPS
+    return False
+
+
 def constant(ctx: Context, node: cst.BaseExpression) -> bool:
     """A literal or arithmetic on literals: its value is known and fixed."""
     node = ctx.resolve(node)
@@ -97,13 +115,21 @@ def constant(ctx: Context, node: cst.BaseExpression) -> bool:
     return False
 
 
-PREDICATES: Dict[str, Callable[[Context, cst.BaseExpression], bool]] = {
+def is_op(ctx: Context, node: cst.BaseExpression, *ops: str) -> bool:
+    """The value is one of these canonical ops (`is_op($x, exp)`), directly or through names."""
+    term = ctx.term(node)
+    return term is not None and term.op in ops
+
+
+PREDICATES: Dict[str, Callable[..., bool]] = {
     "max_shifted": max_shifted,
     "constant": constant,
+    "nonpositive": nonpositive,
+    "is_op": is_op,
 }
 
 
-def holds(name: str, ctx: Context, node) -> bool:
+def holds(name: str, ctx: Context, node, words=()) -> bool:
     if isinstance(node, Absent):
         return False
-    return PREDICATES[name](ctx, node)
+    return PREDICATES[name](ctx, node, *words)

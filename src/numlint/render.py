@@ -18,7 +18,7 @@ from numlint import bindings
 from numlint.bindings import CANONICAL_DEFAULTS, Binding, Render
 from numlint.imports import ImportTable
 from numlint.ops import code
-from numlint.patterns import ABSENT, Absent, Env, Pattern, PConst, POp, PVar
+from numlint.patterns import ABSENT, Absent, Env, Pattern, PConst, POp, PVar, PWord, parse, substitute
 
 _ATOMIC = (cst.Name, cst.Attribute, cst.Call, cst.Subscript, cst.Integer, cst.Float, cst.SimpleString,
            cst.List, cst.Tuple, cst.Dict, cst.Set, cst.ListComp, cst.DictComp, cst.SetComp)
@@ -29,6 +29,7 @@ _OPERATOR_TEXT = {"add": "+", "sub": "-", "mul": "*", "div": "/"}
 class Rendered:
     code: str
     imports: List[str] = field(default_factory=list)  # import statements the fix needs
+    atomic: bool = True  # False when it needs parentheses inside a larger expression
 
 
 @dataclass
@@ -68,7 +69,7 @@ class Renderer:
 
     def render(self, template: Pattern) -> Rendered:
         piece = self._render(template)
-        return Rendered(piece.code, self.new_imports)
+        return Rendered(piece.code, self.new_imports, piece.atomic)
 
     # -- pieces ---------------------------------------------------------------------------------
     def _render(self, template: Pattern) -> _Piece:
@@ -83,9 +84,14 @@ class Renderer:
             value = template.value
             text = str(int(value)) if value.is_integer() else repr(value)
             return _Piece(text, value >= 0)
+        if isinstance(template, PWord):
+            return _Piece(template.word, True)
         if template.op in _OPERATOR_TEXT:
             left, right = self._render(template.arg("x")), self._render(template.arg("y"))
             return _Piece(f"{_paren(left)} {_OPERATOR_TEXT[template.op]} {_paren(right)}", False)
+        if template.op == "neg":
+            operand = self._render(template.arg("x"))
+            return _Piece(f"-{_paren(operand)}", False)
         return self._render_call(template)
 
     def _args(self, template: POp) -> Dict[str, Union[_Piece, Absent]]:
@@ -107,6 +113,11 @@ class Renderer:
         args = self._args(template)
         forms = ("method", "function") if self.style == "method" else ("function", "method")
         for candidate in self._prefer(candidates):
+            if candidate.template is not None:
+                try:
+                    return self._render(_expand(candidate.template, template))
+                except CannotRender:
+                    continue
             for form in forms:
                 try:
                     if form == "method" and candidate.method:
@@ -213,6 +224,12 @@ class Renderer:
     def _add_import(self, statement: str) -> None:
         if statement not in self.new_imports:
             self.new_imports.append(statement)
+
+
+def _expand(render_template: str, call: POp) -> Pattern:
+    """A framework's template for an op (`logaddexp(0, $x)` for softplus), with the call's arguments."""
+    values = {name: sub for name, sub in call.args}
+    return substitute(parse(render_template), values)
 
 
 def _paren(piece: _Piece) -> str:

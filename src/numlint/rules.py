@@ -35,7 +35,8 @@ class RuleError(ValueError):
 @dataclass(frozen=True)
 class Guard:
     predicate: str
-    metavariables: Tuple[str, ...]
+    metavariable: str
+    words: Tuple[str, ...] = ()  # further plain arguments: `is_op($x, exp, log)`
 
 
 @dataclass(frozen=True)
@@ -75,6 +76,7 @@ class Rule:
     default: bool
     path: str
     numeric: Mapping[str, object]
+    supersedes: Tuple[str, ...] = ()  # rules whose findings inside this one's are the same hazard
 
     @property
     def fixable(self) -> bool:
@@ -112,11 +114,15 @@ def _guard(text: str, where: str, known: Iterable[str]) -> Guard:
     name, raw = match.groups()
     if name not in PREDICATES:
         raise RuleError(f"{where}: unknown predicate {name!r} (known: {', '.join(sorted(PREDICATES))})")
-    names = tuple(part.strip().lstrip("$") for part in raw.split(",") if part.strip())
-    for var in names:
-        if var not in known:
-            raise RuleError(f"{where}: guard {text!r} uses ${var}, which the pattern does not bind")
-    return Guard(name, names)
+    parts = [part.strip() for part in raw.split(",") if part.strip()]
+    if not parts or not parts[0].startswith("$"):
+        raise RuleError(f"{where}: guard {text!r} must name a metavariable first")
+    var = parts[0][1:]
+    if var not in known:
+        raise RuleError(f"{where}: guard {text!r} uses ${var}, which the pattern does not bind")
+    if any(p.startswith("$") for p in parts[1:]):
+        raise RuleError(f"{where}: guard {text!r} takes one metavariable")
+    return Guard(name, var, tuple(parts[1:]))
 
 
 def _as_list(value) -> List:
@@ -192,6 +198,7 @@ def load_rule(path: Path) -> Rule:
         default=bool(data.get("default", True)),
         path=where,
         numeric=data.get("numeric", {}),
+        supersedes=tuple(_as_list(data.get("supersedes"))),
     )
 
 

@@ -61,6 +61,7 @@ class Render:
     function: Optional[str] = None  # qualified name, whose signature comes from FUNCTIONS
     method: Optional[str] = None  # method name, whose signature comes from METHODS
     when_imported: Optional[str] = None  # only offered when the file imports this module
+    template: Optional[str] = None  # or: a pattern over other ops, `$name` for canonical arguments
 
 
 def parse_signature(text: str, rename: Mapping[str, str]) -> Signature:

@@ -57,4 +57,13 @@ RENDER = {
     "log_softmax": [Render(function="jax.nn.log_softmax")],
     "var": [Render(function="jax.numpy.var", method="var")],
     "std": [Render(function="jax.numpy.std", method="std")],
+    "logsigmoid": [Render(function="jax.nn.log_sigmoid")],
+    "softplus": [Render(function="jax.nn.softplus")],
+    "logaddexp": [Render(function="jax.numpy.logaddexp")],
+    "log1p": [Render(function="jax.numpy.log1p")],
+    "expm1": [Render(function="jax.numpy.expm1")],
+    "hypot": [Render(function="jax.numpy.hypot")],
+    "exp": [Render(function="jax.numpy.exp")],
+    "sigmoid": [Render(function="jax.nn.sigmoid")],
+    "softmax": [Render(function="jax.nn.softmax")],
 }

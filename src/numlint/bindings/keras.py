@@ -4,7 +4,7 @@ from numlint.bindings import Render
 
 FRAMEWORK = "keras"
 MODULES = ("keras", "tensorflow.keras")
-RENAME = {}
+RENAME = {"x1": "x", "x2": "y"}
 
 _OPS = {
     "exp": ("exp", "x"),
@@ -23,6 +23,10 @@ _OPS = {
     "logsumexp": ("logsumexp", "x, axis, keepdims"),
     "softmax": ("softmax", "x, axis"),
     "log_softmax": ("log_softmax", "x, axis"),
+    "log_sigmoid": ("logsigmoid", "x"),
+    "softplus": ("softplus", "x"),
+    "logaddexp": ("logaddexp", "x1, x2"),
+    "hypot": ("hypot", "x1, x2"),
 }
 _BACKEND = {
     name: row
@@ -42,4 +46,13 @@ RENDER = {
     "log_softmax": [Render(function="keras.ops.log_softmax")],
     "var": [Render(function="keras.ops.var")],
     "std": [Render(function="keras.ops.std")],
+    "logsigmoid": [Render(function="keras.ops.log_sigmoid")],
+    "softplus": [Render(function="keras.ops.softplus")],
+    "logaddexp": [Render(function="keras.ops.logaddexp")],
+    "log1p": [Render(function="keras.ops.log1p")],
+    "expm1": [Render(function="keras.ops.expm1")],
+    "hypot": [Render(function="keras.ops.hypot")],
+    "exp": [Render(function="keras.ops.exp")],
+    "sigmoid": [Render(function="keras.ops.sigmoid")],
+    "softmax": [Render(function="keras.ops.softmax")],
 }

@@ -31,4 +31,8 @@ FUNCTIONS = {
 RENDER = {
     "var": [Render(function="statistics.pvariance")],
     "std": [Render(function="statistics.pstdev")],
+    "log1p": [Render(function="math.log1p")],
+    "expm1": [Render(function="math.expm1")],
+    "hypot": [Render(function="math.hypot")],
+    "exp": [Render(function="math.exp")],
 }

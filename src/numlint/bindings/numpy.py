@@ -61,4 +61,22 @@ RENDER = {
     "log_softmax": [Render(function="scipy.special.log_softmax", when_imported="scipy")],
     "var": [Render(function="numpy.var", method="var")],
     "std": [Render(function="numpy.std", method="std")],
+    "logsigmoid": [
+        Render(function="scipy.special.log_expit", when_imported="scipy"),
+        Render(template="-logaddexp(0, -$x)"),
+    ],
+    "sigmoid": [
+        Render(function="scipy.special.expit", when_imported="scipy"),
+        Render(template="exp(-logaddexp(0, -$x))"),
+    ],
+    "softplus": [Render(template="logaddexp(0, $x)")],
+    "softmax": [
+        Render(function="scipy.special.softmax", when_imported="scipy"),
+        Render(template="exp($x - logsumexp($x, axis=$axis, keepdims=True))"),
+    ],
+    "logaddexp": [Render(function="numpy.logaddexp")],
+    "log1p": [Render(function="numpy.log1p")],
+    "expm1": [Render(function="numpy.expm1")],
+    "hypot": [Render(function="numpy.hypot")],
+    "exp": [Render(function="numpy.exp")],
 }

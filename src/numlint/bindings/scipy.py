@@ -20,4 +20,9 @@ FUNCTIONS = {
 RENDER = {
     "logsumexp": [Render(function="scipy.special.logsumexp")],
     "log_softmax": [Render(function="scipy.special.log_softmax")],
+    "logsigmoid": [Render(function="scipy.special.log_expit")],
+    "sigmoid": [Render(function="scipy.special.expit")],
+    "softmax": [Render(function="scipy.special.softmax")],
+    "log1p": [Render(function="scipy.special.log1p")],
+    "expm1": [Render(function="scipy.special.expm1")],
 }

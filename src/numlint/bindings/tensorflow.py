@@ -80,4 +80,11 @@ RENDER = {
     "log_softmax": [Render(function="tensorflow.nn.log_softmax")],
     "var": [Render(function="tensorflow.math.reduce_variance")],
     "std": [Render(function="tensorflow.math.reduce_std")],
+    "logsigmoid": [Render(function="tensorflow.math.log_sigmoid")],
+    "softplus": [Render(function="tensorflow.math.softplus")],
+    "log1p": [Render(function="tensorflow.math.log1p")],
+    "expm1": [Render(function="tensorflow.math.expm1")],
+    "exp": [Render(function="tensorflow.exp")],
+    "sigmoid": [Render(function="tensorflow.sigmoid")],
+    "softmax": [Render(function="tensorflow.nn.softmax")],
 }
