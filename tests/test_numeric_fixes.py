@@ -93,7 +93,10 @@ def run(code: str, framework: str, inputs: dict, result: str = None, scalar: boo
 
 
 def gradients(code: str, framework: str, inputs: dict, result: str = None):
-    """d sum(result) / d input for each input, with autograd (torch, jax); None elsewhere."""
+    """d sum(w * result) / d input for each input, with autograd (torch, jax); None elsewhere.
+
+    The weights w are fixed and uneven: with plain sum(), a softmax's gradient is exactly 0.
+    """
     name = result or _result_name(code)
     if framework == "torch":
         import torch
@@ -101,7 +104,8 @@ def gradients(code: str, framework: str, inputs: dict, result: str = None):
         tensors = {k: torch.from_numpy(v.copy()).requires_grad_(True) for k, v in inputs.items()}
         namespace = dict(tensors)
         exec(compile(code, "<example>", "exec"), namespace)
-        namespace[name].sum().backward()
+        out = namespace[name]
+        (out * torch.as_tensor(_weights(out.shape), dtype=out.dtype)).sum().backward()
         return [_to_numpy(tensors[k].grad) for k in inputs]
     if framework == "jax":
         import jax
@@ -112,11 +116,28 @@ def gradients(code: str, framework: str, inputs: dict, result: str = None):
         def total(*values):
             namespace = dict(zip(keys, values))
             exec(compile(code, "<example>", "exec"), namespace)
-            return namespace[name].sum()
+            out = namespace[name]
+            return (out * _weights(out.shape)).sum()
 
         values = [jax.numpy.asarray(inputs[k]) for k in keys]
         return [_to_numpy(g) for g in jax.grad(total, argnums=tuple(range(len(keys))))(*values)]
+    if framework == "tensorflow":
+        import tensorflow as tf
+
+        with tf.GradientTape() as tape:
+            tensors = {k: tf.constant(v) for k, v in inputs.items()}
+            for tensor in tensors.values():
+                tape.watch(tensor)
+            namespace = dict(tensors)
+            exec(compile(_tf1(code), "<example>", "exec"), namespace)
+            out = namespace[name]
+            total = tf.reduce_sum(out * tf.constant(_weights(out.shape), dtype=out.dtype))
+        return [_to_numpy(g) for g in tape.gradient(total, list(tensors.values()))]
     return None
+
+
+def _weights(shape) -> np.ndarray:
+    return np.random.default_rng(1).uniform(0.5, 1.5, size=tuple(shape))
 
 
 def _scalar(rule) -> bool:
@@ -208,8 +229,8 @@ def _gradient_check(example, inputs: dict, dtype: str) -> bool:
 @pytest.mark.parametrize("rule, example", [p for p in _examples() if p.values[0].numeric.get("gradient")])
 def test_fix_gradient_equals_original_on_ordinary_inputs(rule, example):
     _require(example.framework)
-    if example.framework not in ("torch", "jax"):
-        pytest.skip("gradients are checked with torch and jax autograd")
+    if example.framework not in ("torch", "jax", "tensorflow"):
+        pytest.skip("gradients are checked with torch, jax and tensorflow autograd")
     for case, dtype in _cases(rule, "ordinary"):
         inputs = _inputs(case, dtype)
         before = gradients(example.bad, example.framework, inputs, example.result)

@@ -230,10 +230,12 @@ class FileChecker:
     def _dead_intermediates(self, hit: _Hit) -> Iterable[Edit]:
         """Delete `p = softmax(z)` lines whose every use is inside code the fix replaces or deletes."""
         replaced = [hit.node]
+        seen = set()
         for name_node, site in hit.env.through:
             statement = site.statement
-            if statement is None or self.facts.block_size.get(id(statement), 0) < 2:
+            if statement is None or id(statement) in seen or self.facts.block_size.get(id(statement), 0) < 2:
                 continue
+            seen.add(id(statement))
             name = name_node.value
             inside = sum(_references(node, name) for node in replaced)
             if hit.scope.uses(name) != inside:

@@ -29,7 +29,7 @@ def apply_edits(text: str, fixes: Sequence[Fix]) -> Tuple[str, int]:
     applied = 0
     for fix in sorted(fixes, key=lambda f: min(e.start_offset for e in f.edits)):
         edits = [e for e in fix.edits if not _duplicate(e, chosen)]
-        if any(_overlaps(e, taken) for e in edits):
+        if any(_overlaps(e, taken) for e in edits) or _self_overlapping(edits):
             continue
         chosen.extend(edits)
         taken.extend((e.start_offset, e.end_offset) for e in edits)
@@ -38,6 +38,10 @@ def apply_edits(text: str, fixes: Sequence[Fix]) -> Tuple[str, int]:
     for edit in sorted(chosen, key=lambda e: (e.start_offset, e.end_offset), reverse=True):
         out = out[: edit.start_offset] + edit.content + out[edit.end_offset:]
     return out, applied
+
+
+def _self_overlapping(edits: List[Edit]) -> bool:
+    return any(_overlaps(edit, [(e.start_offset, e.end_offset) for e in edits[:i]]) for i, edit in enumerate(edits))
 
 
 def _duplicate(edit: Edit, chosen: List[Edit]) -> bool:
