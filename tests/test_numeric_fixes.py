@@ -101,20 +101,23 @@ def gradients(code: str, framework: str, inputs: dict, result: str = None):
     if framework == "torch":
         import torch
 
-        tensors = {k: torch.from_numpy(v.copy()).requires_grad_(True) for k, v in inputs.items()}
+        tensors = {k: torch.from_numpy(v.copy()) for k, v in inputs.items()}
+        for key in _floats(inputs):
+            tensors[key].requires_grad_(True)
         namespace = dict(tensors)
         exec(compile(code, "<example>", "exec"), namespace)
         out = namespace[name]
         (out * torch.as_tensor(_weights(out.shape), dtype=out.dtype)).sum().backward()
-        return [_to_numpy(tensors[k].grad) for k in inputs]
+        # an input the example does not use has no gradient: it is zero
+        return [_to_numpy(tensors[k].grad) if tensors[k].grad is not None else np.zeros(inputs[k].shape) for k in _floats(inputs)]
     if framework == "jax":
         import jax
 
         jax.config.update("jax_enable_x64", True)
-        keys = list(inputs)
+        keys = _floats(inputs)
 
         def total(*values):
-            namespace = dict(zip(keys, values))
+            namespace = {**inputs, **dict(zip(keys, values))}
             exec(compile(code, "<example>", "exec"), namespace)
             out = namespace[name]
             return (out * _weights(out.shape)).sum()
@@ -126,14 +129,24 @@ def gradients(code: str, framework: str, inputs: dict, result: str = None):
 
         with tf.GradientTape() as tape:
             tensors = {k: tf.constant(v) for k, v in inputs.items()}
-            for tensor in tensors.values():
-                tape.watch(tensor)
+            for key in _floats(inputs):
+                tape.watch(tensors[key])
             namespace = dict(tensors)
             exec(compile(_tf1(code), "<example>", "exec"), namespace)
             out = namespace[name]
             total = tf.reduce_sum(out * tf.constant(_weights(out.shape), dtype=out.dtype))
-        return [_to_numpy(g) for g in tape.gradient(total, list(tensors.values()))]
+        grads = tape.gradient(total, [tensors[k] for k in _floats(inputs)])
+        return [_to_numpy(g) if g is not None else np.zeros(inputs[k].shape) for g, k in zip(grads, _floats(inputs))]
     return None
+
+
+def _float64(inputs: dict) -> dict:
+    return {k: v.astype("float64") if k in _floats(inputs) else v for k, v in inputs.items()}
+
+
+def _floats(inputs: dict) -> list:
+    """The inputs that have gradients: floating arrays, not integer labels."""
+    return [k for k, v in inputs.items() if np.issubdtype(v.dtype, np.floating)]
 
 
 def _weights(shape) -> np.ndarray:
@@ -155,7 +168,12 @@ def _cases(rule, kind):
 
 def _inputs(case: dict, dtype: str, seed: int = 0) -> dict:
     rng = np.random.default_rng(seed)
-    return {name: np.asarray(eval(expr, {"rng": rng, "np": np}), dtype=dtype) for name, expr in case.items()}
+    out = {}
+    for name, expr in case.items():
+        value = np.asarray(eval(expr, {"rng": rng, "np": np}))
+        # integer inputs (class labels) stay integers; everything else takes the case's dtype
+        out[name] = value if np.issubdtype(value.dtype, np.integer) else value.astype(dtype)
+    return out
 
 
 def _examples():
@@ -196,7 +214,7 @@ def test_fix_is_finite_and_correct_where_original_fails(rule, example):
     original_failed = []
     for case, dtype in cases:
         inputs = _inputs(case, dtype)
-        reference = run(example.fixed, example.framework, {k: v.astype("float64") for k, v in inputs.items()}, example.result, _scalar(rule))
+        reference = run(example.fixed, example.framework, _float64(inputs), example.result, _scalar(rule))
         assert np.all(np.isfinite(reference))
         after = run(example.fixed, example.framework, inputs, example.result, _scalar(rule))
         assert np.all(np.isfinite(after)), f"fixed code not finite on {case}"
@@ -215,7 +233,7 @@ def test_fix_is_finite_and_correct_where_original_fails(rule, example):
 
 def _gradient_check(example, inputs: dict, dtype: str) -> bool:
     """Fixed gradients finite and right; returns whether the original's gradient failed."""
-    reference = gradients(example.fixed, example.framework, {k: v.astype("float64") for k, v in inputs.items()}, example.result)
+    reference = gradients(example.fixed, example.framework, _float64(inputs), example.result)
     if reference is None:
         return False
     after = gradients(example.fixed, example.framework, inputs, example.result)

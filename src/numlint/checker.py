@@ -93,7 +93,7 @@ class FileChecker:
     def run(self) -> Tuple[List[Finding], List[FileError]]:
         facts = dataflow.collect(self.module)
         self.facts = facts
-        viewer = Viewer(facts.imports)
+        viewer = Viewer(facts.imports, facts)
         matcher = Matcher(viewer)
         by_root: Dict[str, List[Tuple[Rule, RulePattern]]] = {}
         for rule in self.rules:
@@ -162,10 +162,11 @@ class FileChecker:
                 for other in hits
             )
             through_reported = any(
-                (hit.rule.code, id(sub)) in reported
+                (code, id(sub)) in reported
+                for code in (hit.rule.code, *hit.rule.supersedes)
                 for _, site in hit.env.through
                 for sub in _walk(site.value)
-            )
+            )  # the finding at the intermediate is where the fix belongs
             if not nested and not through_reported:
                 kept.append(hit)
         return kept

@@ -34,6 +34,13 @@ OP_SIGNATURES: Dict[str, Tuple[str, ...]] = {
     "log_softmax": ("x", "axis", "dtype"),
     "clamp": ("x", "min", "max"),
     "flatten": ("x",),
+    # losses, torch style (input first) and Keras style (target first)
+    **{op: ("x", "target", "weight", "reduction", "ignore_index", "label_smoothing", "pos_weight") for op in (
+        "binary_cross_entropy", "binary_cross_entropy_with_logits", "nll_loss", "cross_entropy",
+    )},
+    **{op: ("target", "x", "from_logits", "label_smoothing", "axis", "ignore_class", "sample_weight", "reduction") for op in (
+        "binary_crossentropy", "categorical_crossentropy", "sparse_categorical_crossentropy",
+    )},
 }
 COMMUTATIVE = frozenset({"add", "mul", "maximum", "logaddexp", "hypot"})
 
@@ -99,8 +106,9 @@ def shape_key(node: cst.CSTNode) -> str:
 class Viewer:
     """Views nodes as canonical terms for one file, memoised."""
 
-    def __init__(self, imports: ImportTable) -> None:
+    def __init__(self, imports: ImportTable, facts=None) -> None:
         self.imports = imports
+        self.facts = facts  # dataflow.FileFacts, to follow `loss_fn = nn.BCELoss()` to its class
         self.frameworks = imports.frameworks()
         self._memo: Dict[int, Optional[Term]] = {}
 
@@ -155,11 +163,13 @@ class Viewer:
             binding = bindings.FUNCTIONS.get(qualname)
             if binding is None:
                 return None
-            args = _normalise(node, binding, receiver=None)
+            args = _normalise(node, binding.signature, None, binding.defaults)
             if args is None:
                 return None
             return Term(binding.op, node, args, "function", (binding.framework,), binding, node.func)
         func = node.func
+        if isinstance(func, (cst.Call, cst.Name)):
+            return self._module_call(node)
         if not isinstance(func, cst.Attribute):
             return None
         receiver = func.value
@@ -171,11 +181,33 @@ class Viewer:
         if not candidates:
             return None
         binding = candidates[0]
-        args = _normalise(node, binding, receiver=receiver)
+        args = _normalise(node, binding.signature, receiver, binding.defaults)
         if args is None:
             return None
         frameworks = tuple(b.framework for b in candidates)
         return Term(binding.op, node, args, "method", frameworks, binding)
+
+    def _module_call(self, node: cst.Call) -> Optional[Term]:
+        """`nn.BCELoss(reduction="sum")(p, y)`, or `loss_fn(p, y)` after `loss_fn = nn.BCELoss()`."""
+        ctor, style = node.func, "module"
+        if isinstance(ctor, cst.Name):
+            if self.facts is None or id(node) not in self.facts.scope_of:
+                return None
+            site = self.facts.scope_of[id(node)].value_of(ctor.value, self.facts.order_of[id(node)])
+            if site is None:
+                return None
+            ctor, style = site.value, "module-name"
+        if not isinstance(ctor, cst.Call):
+            return None
+        qualname = self.imports.qualify(ctor.func)
+        binding = bindings.MODULE_CLASSES.get(qualname) if qualname else None
+        if binding is None:
+            return None
+        built = _normalise(ctor, binding.signature, None, {})
+        called = _normalise(node, binding.call_signature, None, {})
+        if built is None or called is None or set(built) & set(called):
+            return None
+        return Term(binding.op, node, {**called, **built}, style, (binding.framework,), binding, ctor.func)
 
 
 def _is_module_reference(node: cst.BaseExpression, imports: ImportTable) -> bool:
@@ -184,8 +216,7 @@ def _is_module_reference(node: cst.BaseExpression, imports: ImportTable) -> bool
     return qualname is not None and not qualname.startswith("builtins.")
 
 
-def _normalise(node: cst.Call, binding: Binding, receiver: Optional[cst.BaseExpression]) -> Optional[Dict[str, Arg]]:
-    signature = binding.signature
+def _normalise(node: cst.Call, signature, receiver: Optional[cst.BaseExpression], defaults) -> Optional[Dict[str, Arg]]:
     args: Dict[str, Arg] = {}
     if receiver is not None:
         args["x"] = Arg(receiver, False)
@@ -205,7 +236,7 @@ def _normalise(node: cst.Call, binding: Binding, receiver: Optional[cst.BaseExpr
         if name in args:
             return None
         args[name] = Arg(arg.value, arg.keyword is not None)
-    for name, text in binding.defaults.items():
+    for name, text in defaults.items():
         if name not in args:
             args[name] = Arg(cst.parse_expression(text), True, synthetic=True)
     return args

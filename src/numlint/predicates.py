@@ -121,11 +121,19 @@ def is_op(ctx: Context, node: cst.BaseExpression, *ops: str) -> bool:
     return term is not None and term.op in ops
 
 
+def truthy(ctx: Context, node: cst.BaseExpression) -> bool:
+    """`True` or a non-zero number: `from_logits=True` is already the stable form."""
+    node = ctx.resolve(node)
+    value = number(node)
+    return (isinstance(node, cst.Name) and node.value == "True") or (value is not None and value != 0)
+
+
 PREDICATES: Dict[str, Callable[..., bool]] = {
     "max_shifted": max_shifted,
     "constant": constant,
     "nonpositive": nonpositive,
     "is_op": is_op,
+    "truthy": truthy,
 }
 
 

@@ -23,6 +23,7 @@ from numlint.patterns import ABSENT, Absent, Env, Pattern, PConst, POp, PVar, PW
 _ATOMIC = (cst.Name, cst.Attribute, cst.Call, cst.Subscript, cst.Integer, cst.Float, cst.SimpleString,
            cst.List, cst.Tuple, cst.Dict, cst.Set, cst.ListComp, cst.DictComp, cst.SetComp)
 _OPERATOR_TEXT = {"add": "+", "sub": "-", "mul": "*", "div": "/"}
+_OPERANDS = frozenset({"x", "y", "target"})
 
 
 @dataclass
@@ -52,6 +53,11 @@ class Renderer:
         self.framework, self.style = self._choose()
 
     def _choose(self) -> Tuple[str, str]:
+        for term in self.env.terms:
+            if term.style == "module-name":
+                raise CannotRender(
+                    f"`{term.binding.qualname.rsplit('.', 1)[-1]}` is built on another line; change it there and pass the logits"
+                )
         for term in self.env.terms:
             if term.style == "operator":
                 continue
@@ -102,7 +108,10 @@ class Renderer:
                 if bound is None or bound.node is ABSENT:
                     values[name] = ABSENT
                     continue
-            values[name] = self._render(sub)
+            piece = self._render(sub)
+            if isinstance(sub, (PConst, PWord)) and name not in _OPERANDS:
+                piece.positional = False  # `axis=0`, `from_logits=True` read better by name
+            values[name] = piece
         return values
 
     def _render_call(self, template: POp) -> _Piece:
@@ -111,8 +120,11 @@ class Renderer:
         if not candidates:
             raise CannotRender(f"{self.framework} has no `{template.op}`")
         args = self._args(template)
-        forms = ("method", "function") if self.style == "method" else ("function", "method")
-        for candidate in self._prefer(candidates):
+        forms = {
+            "method": ("method", "function"),
+            "module": ("module", "function", "method"),
+        }.get(self.style, ("function", "method"))
+        for candidate in self._prefer(candidates, template.op):
             if candidate.template is not None:
                 try:
                     return self._render(_expand(candidate.template, template))
@@ -120,6 +132,9 @@ class Renderer:
                     continue
             for form in forms:
                 try:
+                    if form == "module" and candidate.module:
+                        binding = bindings.MODULE_CLASSES[candidate.module]
+                        return self._write(binding, args, receiver=False, callee=None)
                     if form == "method" and candidate.method:
                         binding = bindings.FRAMEWORKS[self.framework].methods[candidate.method]
                         return self._write(binding, args, receiver=True, callee=None)
@@ -138,62 +153,57 @@ class Renderer:
             for target in self.imports.aliases.values()
         )
 
-    def _prefer(self, candidates: List[Render]) -> List[Render]:
-        """Candidates from the module the matched code already uses come first (`F.` for `F.softmax`)."""
+    def _prefer(self, candidates: List[Render], op: str) -> List[Render]:
+        """Candidates from the module the matched code already uses come first: the module of the
+        same op when the fix keeps the op (a Keras loss stays in `keras.losses`), else the module
+        of the inner ops, then the outer one (`F.log_softmax` for `torch.log(F.softmax(x))`)."""
+        same_op = [t.qualname.rsplit(".", 1)[0] for t in self.env.terms if t.qualname and t.op == op]
         modules = [t.qualname.rsplit(".", 1)[0] for t in self.env.terms[1:] + self.env.terms[:1] if t.qualname]
 
         def rank(candidate: Render) -> int:
-            module = candidate.function.rsplit(".", 1)[0] if candidate.function else None
+            module = (candidate.function or candidate.module or "").rsplit(".", 1)[0]
+            if module in same_op:
+                return -1
             return modules.index(module) if module in modules else len(modules)
 
         return sorted(candidates, key=rank)
 
     def _write(self, binding: Binding, args, receiver: bool, callee: Optional[str]) -> _Piece:
+        """Write one call: `callee(args)`, `x.method(args)`, or `Class(ctor args)(call args)`."""
         signature = binding.signature
         present = {name: value for name, value in args.items() if value is not ABSENT}
+        label = binding.qualname or binding.method
         for name in binding.required:
             if name not in present:
-                raise CannotRender(f"{binding.qualname or binding.method} needs {name}")
+                raise CannotRender(f"{label} needs {name}")
+        if "x" not in present:
+            raise CannotRender("no operand")
+        accepted = signature.accepts if binding.call_signature is None else (
+            lambda n: signature.accepts(n) or binding.call_signature.accepts(n)
+        )
         for name in list(present):
-            if name != "x" and not signature.accepts(name):
+            if name != "x" and not accepted(name):
                 if binding.defaults.get(name) == present[name].code:
                     del present[name]  # what the function does anyway (statistics.pvariance: axis 0)
-                    args = {k: v for k, v in args.items() if k != name}
                     continue
-                raise CannotRender(f"{binding.qualname or binding.method} takes no {name}")
-        x = present.get("x")
-        if x is None:
-            raise CannotRender("no operand")
-        parts: List[str] = []
-        slots = list(signature.positional)
-        if not receiver:
-            parts.append(x.code)
-            slots = slots[1:]
-        keywords_only = False
-        for name, value in args.items():
-            if name == "x":
-                continue
-            if value is ABSENT:
-                if name in binding.defaults:
-                    if not signature.accepts(name):
-                        raise CannotRender(f"{binding.qualname or binding.method} cannot take {name}={CANONICAL_DEFAULTS[name]}")
-                    parts.append(f"{signature.source(name)}={CANONICAL_DEFAULTS[name]}")
-                    keywords_only = True
-                continue
-            if not keywords_only and value.positional and slots and slots[0] == name:
-                parts.append(value.code)
-                slots.pop(0)
-                continue
-            keywords_only = True
-            parts.append(f"{signature.source(name)}={value.code}")
-        # Canonical defaults the binding does not share, for arguments the template left out.
-        for name in binding.defaults:
-            if name not in args and signature.accepts(name):
-                parts.append(f"{signature.source(name)}={CANONICAL_DEFAULTS[name]}")
-        joined = ", ".join(parts)
+                raise CannotRender(f"{label} takes no {name}")
+        explicit = {}  # canonical defaults this binding does not share, made explicit
+        for name, text in binding.defaults.items():
+            if name not in present and (args.get(name, ABSENT) is ABSENT):
+                if not signature.accepts(name):
+                    if name in args:
+                        raise CannotRender(f"{label} cannot take {name}={CANONICAL_DEFAULTS[name]}")
+                    continue
+                explicit[name] = _Piece(CANONICAL_DEFAULTS[name], True, positional=False)
+        if binding.call_signature is not None:
+            ctor = {n: v for n, v in {**present, **explicit}.items() if signature.accepts(n)}
+            call = {n: v for n, v in present.items() if n not in ctor}
+            built = f"{self._spell(binding.qualname)}({_arguments(signature, ctor, skip=())})"
+            return _Piece(f"{built}({_arguments(binding.call_signature, call, skip=())})", True)
         if receiver:
-            return _Piece(f"{_paren(x)}.{binding.method}({joined})", True)
-        return _Piece(f"{self._spell(callee)}({joined})", True)
+            x = present.pop("x")
+            return _Piece(f"{_paren(x)}.{binding.method}({_arguments(signature, {**present, **explicit}, skip=())})", True)
+        return _Piece(f"{self._spell(callee)}({_arguments(signature, {**present, **explicit}, skip=())})", True)
 
     # -- names and imports ----------------------------------------------------------------------
     def _spell(self, qualname: str) -> str:
@@ -224,6 +234,20 @@ class Renderer:
     def _add_import(self, statement: str) -> None:
         if statement not in self.new_imports:
             self.new_imports.append(statement)
+
+
+def _arguments(signature, values: Dict[str, "_Piece"], skip) -> str:
+    """Positional while the source passed them positionally and the slots line up, then keywords."""
+    parts: List[str] = []
+    remaining = dict(values)
+    for slot in signature.positional:
+        piece = remaining.get(slot)
+        if piece is None or not piece.positional:
+            break
+        parts.append(piece.code)
+        del remaining[slot]
+    parts.extend(f"{signature.source(name)}={piece.code}" for name, piece in remaining.items())
+    return ", ".join(parts)
 
 
 def _expand(render_template: str, call: POp) -> Pattern:

@@ -8,6 +8,8 @@ A binding module is data. It names its framework, the top-level modules that ide
   may give ``defaults`` (canonical name -> source text) where the function's default differs from
   the canonical one (``np.logaddexp.reduce`` reduces over axis 0, not all axes) and ``required``.
 - ``METHODS``: method name -> (op, signature) for array/tensor methods; the receiver is ``x``.
+- ``MODULES_CLASSES``: qualified class name -> (op, constructor signature, call signature) for
+  layers and losses that are built, then called: ``nn.BCELoss(reduction="sum")(p, y)``.
 - ``RENDER``: op -> list of ``Render`` rows, in order of preference, used to write fixes back in
   the framework's own spelling.
 
@@ -48,10 +50,11 @@ class Binding:
     framework: str
     op: str
     signature: Signature
-    qualname: Optional[str] = None  # for functions
+    qualname: Optional[str] = None  # for functions and module classes
     method: Optional[str] = None  # for methods
     defaults: Mapping[str, str] = field(default_factory=dict)
     required: Tuple[str, ...] = ()
+    call_signature: Optional[Signature] = None  # for module classes: the arguments of the call
 
 
 @dataclass(frozen=True)
@@ -60,6 +63,7 @@ class Render:
 
     function: Optional[str] = None  # qualified name, whose signature comes from FUNCTIONS
     method: Optional[str] = None  # method name, whose signature comes from METHODS
+    module: Optional[str] = None  # module class, from MODULE_CLASSES, built and called inline
     when_imported: Optional[str] = None  # only offered when the file imports this module
     template: Optional[str] = None  # or: a pattern over other ops, `$name` for canonical arguments
 
@@ -93,6 +97,7 @@ class FrameworkTables:
     methods: Dict[str, Binding]
     render: Dict[str, List[Render]]
     mirrors: Dict[str, Tuple[str, ...]]
+    module_classes: Dict[str, Binding]
 
 
 def _rows(framework: str, rows: Mapping, rename: Mapping[str, str], *, methods: bool) -> Dict[str, Binding]:
@@ -121,6 +126,16 @@ def load_framework(module) -> FrameworkTables:
         methods=_rows(module.FRAMEWORK, getattr(module, "METHODS", {}), rename, methods=True),
         render=dict(getattr(module, "RENDER", {})),
         mirrors=dict(getattr(module, "MIRRORS", {})),
+        module_classes={
+            name: Binding(
+                framework=module.FRAMEWORK,
+                op=op,
+                signature=parse_signature(ctor, rename),
+                qualname=name,
+                call_signature=parse_signature(call, rename),
+            )
+            for name, (op, ctor, call) in getattr(module, "MODULE_CLASSES", {}).items()
+        },
     )
 
 
@@ -140,6 +155,11 @@ for _framework in FRAMEWORKS.values():
         if _qualname in FUNCTIONS:
             raise ValueError(f"{_qualname} is bound twice")
         FUNCTIONS[_qualname] = _binding
+
+# Every module class (a layer or loss built, then called), by qualified name.
+MODULE_CLASSES: Dict[str, Binding] = {
+    name: binding for framework in FRAMEWORKS.values() for name, binding in framework.module_classes.items()
+}
 
 # Method name -> bindings of the frameworks that have it, in framework preference order.
 METHOD_PREFERENCE = ("torch", "jax", "numpy", "tensorflow")
@@ -184,4 +204,7 @@ def spellings_of(op: str) -> FrozenSet[str]:
     for method, bindings in METHODS.items():
         if any(b.op == op for b in bindings):
             names.add(method)
+    for binding in MODULE_CLASSES.values():
+        if binding.op == op:
+            names.add(binding.qualname.rsplit(".", 1)[-1])
     return frozenset(names)

@@ -4,7 +4,11 @@ from numlint.bindings import Render
 
 FRAMEWORK = "keras"
 MODULES = ("keras", "tensorflow.keras")
-RENAME = {"x1": "x", "x2": "y"}
+RENAME = {"x1": "x", "x2": "y", "y_true": "target", "y_pred": "x", "output": "x"}
+_LOSS = "y_true, y_pred, from_logits, label_smoothing, axis"
+_SPARSE_LOSS = "y_true, y_pred, from_logits, ignore_class, axis"
+_LOSS_CLASS = "from_logits, label_smoothing, axis, reduction, name, dtype"
+_SPARSE_LOSS_CLASS = "from_logits, ignore_class, reduction, name, dtype"
 
 _OPS = {
     "exp": ("exp", "x"),
@@ -41,6 +45,33 @@ for _prefix in ("keras.backend", "tensorflow.keras.backend"):
     for _name, _row in _BACKEND.items():
         FUNCTIONS[f"{_prefix}.{_name}"] = _row
 
+_LOSSES = {
+    "binary_crossentropy": ("binary_crossentropy", _LOSS),
+    "categorical_crossentropy": ("categorical_crossentropy", _LOSS),
+    "sparse_categorical_crossentropy": ("sparse_categorical_crossentropy", _SPARSE_LOSS),
+}
+_BACKEND_LOSSES = {
+    "binary_crossentropy": ("binary_crossentropy", "target, output, from_logits"),
+    "categorical_crossentropy": ("categorical_crossentropy", "target, output, from_logits, axis"),
+    "sparse_categorical_crossentropy": ("sparse_categorical_crossentropy", "target, output, from_logits, axis"),
+}
+for _prefix in ("keras", "tensorflow.keras"):
+    for _name, _row in _LOSSES.items():
+        FUNCTIONS[f"{_prefix}.losses.{_name}"] = _row
+    for _name, _row in _BACKEND_LOSSES.items():
+        FUNCTIONS[f"{_prefix}.backend.{_name}"] = _row
+for _name, _row in _BACKEND_LOSSES.items():
+    FUNCTIONS[f"keras.ops.{_name}"] = _row
+
+MODULE_CLASSES = {}
+for _prefix in ("keras", "tensorflow.keras"):
+    MODULE_CLASSES[f"{_prefix}.losses.BinaryCrossentropy"] = ("binary_crossentropy", _LOSS_CLASS, "y_true, y_pred, sample_weight")
+    MODULE_CLASSES[f"{_prefix}.losses.CategoricalCrossentropy"] = ("categorical_crossentropy", _LOSS_CLASS, "y_true, y_pred, sample_weight")
+    MODULE_CLASSES[f"{_prefix}.losses.SparseCategoricalCrossentropy"] = (
+        "sparse_categorical_crossentropy", _SPARSE_LOSS_CLASS, "y_true, y_pred, sample_weight",
+    )
+    MODULE_CLASSES[f"{_prefix}.layers.Softmax"] = ("softmax", "axis", "inputs, mask")
+
 RENDER = {
     "logsumexp": [Render(function="keras.ops.logsumexp")],
     "log_softmax": [Render(function="keras.ops.log_softmax")],
@@ -55,4 +86,23 @@ RENDER = {
     "exp": [Render(function="keras.ops.exp")],
     "sigmoid": [Render(function="keras.ops.sigmoid")],
     "softmax": [Render(function="keras.ops.softmax")],
+    # A loss is written back as what the code called, with from_logits=True: the candidates from
+    # the module the matched code used are preferred.
+    **{
+        op: [
+            Render(function=f"{prefix}.{op}", module=f"{klass_prefix}.{klass}" if prefix.endswith("losses") else None)
+            for prefix, klass_prefix in (
+                ("keras.losses", "keras.losses"),
+                ("tensorflow.keras.losses", "tensorflow.keras.losses"),
+                ("keras.ops", None),
+                ("keras.backend", None),
+                ("tensorflow.keras.backend", None),
+            )
+        ]
+        for op, klass in (
+            ("binary_crossentropy", "BinaryCrossentropy"),
+            ("categorical_crossentropy", "CategoricalCrossentropy"),
+            ("sparse_categorical_crossentropy", "SparseCategoricalCrossentropy"),
+        )
+    },
 }

@@ -18,6 +18,8 @@ _BINARY = "input, other, *, out"
 _REDUCE = "input, dim, keepdim, *, dtype, out"
 _MOMENT = "input, dim, *, correction, keepdim, out"
 _SOFTMAX = "input, dim, _stacklevel, dtype"
+_BCE = "input, target, weight, size_average, reduce, reduction"
+_NLL = "input, target, weight, size_average, ignore_index, reduce, reduction"
 
 FUNCTIONS = {
     "torch.exp": ("exp", _UNARY),
@@ -68,6 +70,28 @@ FUNCTIONS = {
     "torch.clamp": ("clamp", "input, min, max, *, out"),
     "torch.clip": ("clamp", "input, min, max, *, out"),
     "torch.flatten": ("flatten", "input, start_dim, end_dim"),
+    "torch.nn.functional.binary_cross_entropy": ("binary_cross_entropy", _BCE),
+    "torch.nn.functional.binary_cross_entropy_with_logits": (
+        "binary_cross_entropy_with_logits", _BCE + ", pos_weight",
+    ),
+    "torch.nn.functional.nll_loss": ("nll_loss", _NLL),
+    "torch.nn.functional.cross_entropy": ("cross_entropy", _NLL + ", label_smoothing"),
+}
+
+# Built, then called: `nn.BCELoss(reduction="sum")(p, y)`.
+MODULE_CLASSES = {
+    "torch.nn.BCELoss": ("binary_cross_entropy", "weight, size_average, reduce, reduction", "input, target"),
+    "torch.nn.BCEWithLogitsLoss": (
+        "binary_cross_entropy_with_logits", "weight, size_average, reduce, reduction, pos_weight", "input, target",
+    ),
+    "torch.nn.NLLLoss": ("nll_loss", "weight, size_average, ignore_index, reduce, reduction", "input, target"),
+    "torch.nn.CrossEntropyLoss": (
+        "cross_entropy", "weight, size_average, ignore_index, reduce, reduction, label_smoothing", "input, target",
+    ),
+    "torch.nn.Softmax": ("softmax", "dim", "input"),
+    "torch.nn.LogSoftmax": ("log_softmax", "dim", "input"),
+    "torch.nn.Sigmoid": ("sigmoid", "", "input"),
+    "torch.nn.LogSigmoid": ("logsigmoid", "", "input"),
 }
 
 METHODS = {
@@ -107,6 +131,10 @@ RENDER = {
     "var": [Render(function="torch.var", method="var")],
     "std": [Render(function="torch.std", method="std")],
     "flatten": [Render(function="torch.flatten", method="flatten")],
+    "binary_cross_entropy_with_logits": [
+        Render(function="torch.nn.functional.binary_cross_entropy_with_logits", module="torch.nn.BCEWithLogitsLoss"),
+    ],
+    "cross_entropy": [Render(function="torch.nn.functional.cross_entropy", module="torch.nn.CrossEntropyLoss")],
     "logsigmoid": [Render(function="torch.nn.functional.logsigmoid")],
     "softplus": [Render(function="torch.nn.functional.softplus")],
     "logaddexp": [Render(function="torch.logaddexp", method="logaddexp")],
