@@ -175,17 +175,50 @@ def _print_summary(results: Sequence[FileResult], fixed: bool, unsafe: bool) -> 
 
 
 @main.command("rules")
-@click.option("--output-format", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--output-format", type=click.Choice(["text", "json", "markdown"]), default="text", show_default=True,
+              help="markdown: the full rule reference, as in docs/rules.md.")
 def list_rules(output_format: str) -> None:
     """List every rule: code, name, fix availability and summary."""
-    from numlint.explain import rules_json, rules_table
+    from numlint.explain import rules_json, rules_markdown, rules_table
 
     try:
         rules = registry()
     except RuleError as exc:
         _fail(str(exc))
         return
-    click.echo(rules_json(rules) if output_format == "json" else rules_table(rules), nl=False)
+    render = {"json": rules_json, "markdown": rules_markdown, "text": rules_table}[output_format]
+    click.echo(render(rules), nl=False)
+
+
+@main.command("test-rule")
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+def test_rule(paths) -> None:
+    """Check rule files (TOML) against their own examples, with the built-in rules switched on."""
+    from numlint.rules import load_rule
+    from numlint.ruletest import check_rule
+
+    try:
+        builtin = registry()
+        rules = []
+        for path in paths:
+            rule = load_rule(Path(path))
+            if rule.code in builtin and Path(builtin[rule.code].path).resolve() != Path(path).resolve():
+                raise RuleError(f"{path}: code {rule.code} is already a built-in rule")
+            rules.append(rule)
+    except RuleError as exc:
+        _fail(str(exc))
+        return
+    codes = {r.code for r in rules}
+    everything = [r for c, r in builtin.items() if c not in codes] + rules
+    failed = False
+    for rule in rules:
+        failures = check_rule(rule, everything)
+        if failures:
+            failed = True
+            for failure in failures:
+                click.echo(f"FAIL {failure}")
+        click.echo(f"{rule.code} {rule.name}: {len(rule.examples) - len(failures)} of {len(rule.examples)} examples pass")
+    sys.exit(EXIT_FINDINGS if failed else EXIT_CLEAN)
 
 
 @main.command("rule")
