@@ -1,17 +1,22 @@
 """The TensorFlow 1.x MNIST softmax tutorial, as thousands of research repositories copied it.
 
-`-tf.reduce_sum(y_ * tf.log(y_conv))` trains for a while, then a confident wrong prediction makes a
-probability exactly 0 and the loss NaN. Here the softmax is logged through a local name.
+`-tf.reduce_sum(y_ * tf.log(y_conv))` trains for a while, then a confident prediction makes a
+probability exactly 0, `0 * log(0)` is NaN, and so is the loss.
 """
 
 import tensorflow as tf
 
 
-def model(x, W, b):
+def loss(x, y_, W, b):
+    y_conv = tf.nn.softmax(tf.matmul(x, W) + b)
+    cross_entropy = -tf.reduce_sum(y_ * tf.log(y_conv))
+    return cross_entropy
+
+
+def log_probs(x, W, b):
     logits = tf.matmul(x, W) + b
     y_conv = tf.nn.softmax(logits)
-    log_probs = tf.log(y_conv)
-    return log_probs
+    return tf.log(y_conv)
 
 
 def batch_norm(x, gamma, beta, eps=1e-3):

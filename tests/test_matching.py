@@ -91,8 +91,18 @@ def fixed(code: str, unsafe: bool = False) -> str:
         ),
         pytest.param(
             "import torch\nfor batch in loader:\n    p = torch.softmax(model(batch), -1)\n    q = torch.log(p)\n",
+            "import torch\nfor batch in loader:\n    q = torch.log_softmax(model(batch), -1)\n",
+            id="call-on-the-line-before-moves",
+        ),
+        pytest.param(
+            "import torch\np = torch.softmax(model(x), -1)\nprint(p)\nq = torch.log(p)\n",
             None,
-            id="impure-value-no-fix",
+            id="call-with-other-use-no-fix",
+        ),
+        pytest.param(
+            "import torch\np = torch.softmax(model(x), -1)\nmodel.eval()\nq = torch.log(p)\n",
+            None,
+            id="call-not-adjacent-no-fix",
         ),
     ],
 )

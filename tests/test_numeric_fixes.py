@@ -88,6 +88,7 @@ def run(code: str, framework: str, inputs: dict, result: str = None, scalar: boo
     if framework == "tensorflow":
         code = _tf1(code)
     namespace = {name: _to_framework(framework, value) for name, value in inputs.items()}
+    namespace["model"] = _identity  # examples may say `model(x)` for "the network's output"
     exec(compile(code, "<example>", "exec"), namespace)
     return _to_numpy(namespace[result or _result_name(code)])
 
@@ -142,6 +143,10 @@ def gradients(code: str, framework: str, inputs: dict, result: str = None):
 
 def _float64(inputs: dict) -> dict:
     return {k: v.astype("float64") if k in _floats(inputs) else v for k, v in inputs.items()}
+
+
+def _identity(value):
+    return value
 
 
 def _floats(inputs: dict) -> list:

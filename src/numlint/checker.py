@@ -197,11 +197,12 @@ class FileChecker:
         )
 
     def _fix(self, hit: _Hit, template) -> Fix:
+        dead = list(self._dead_intermediates(hit))
         used = set(metavariables(template))
         for name in used:
             bound = hit.env.values.get(name)
             if bound is not None and bound.resolved and bound.node is not ABSENT:
-                if not _movable(bound.node, hit.scope):
+                if not _movable(bound.node, hit.scope) and not self._moves_in_place(hit, bound.node, dead):
                     raise CannotRender(
                         f"`{shown(code(bound.node), 40)}` is computed on another line; "
                         "assign it to a name first, then apply the stable form to that name"
@@ -212,12 +213,38 @@ class FileChecker:
         if not rendered.atomic and self._needs_parentheses(hit.node):
             replacement = f"({replacement})"
         edits = [self._edit(start, end, replacement)]
-        edits.extend(self._dead_intermediates(hit))
+        edits.extend(dead)
         if rendered.imports:
             edits.append(self._import_edit(rendered.imports))
         edits.sort(key=lambda e: (e.start_offset, e.end_offset))
         title = hit.rule.fix_title.format(fix=shown(rendered.code))
         return Fix(hit.pattern.fix_safety, title, tuple(edits))
+
+    def _moves_in_place(self, hit: _Hit, node: cst.CSTNode, dead: List[Edit]) -> bool:
+        """May a value with calls (`model(x)`) move from its assignment into the fixed expression?
+
+        Only when the assignment is deleted (so it is still computed once) and sits directly
+        before the statement that uses it, so nothing runs in between.
+        """
+        deleted = {(e.start_offset, e.end_offset) for e in dead}
+        statement = self._statement_of(hit.node)
+        for _, site in hit.env.through:
+            if site.statement is None or not any(sub is node for sub in _walk(site.value)):
+                continue
+            start, _ = self.span(site.statement)
+            line_start = self.lines.starts[self.lines.position(start).row - 1]
+            if not any(begin == line_start for begin, _ in deleted):
+                return False
+            where = self.facts.position_in_block.get(id(site.statement))
+            here = self.facts.position_in_block.get(id(statement))
+            return where is not None and here is not None and where[0] == here[0] and here[1] == where[1] + 1
+        return False
+
+    def _statement_of(self, node: cst.CSTNode) -> Optional[cst.CSTNode]:
+        self._needs_parentheses(node)  # builds the parent map
+        while node is not None and not isinstance(node, (cst.SimpleStatementLine, cst.BaseCompoundStatement)):
+            node = self._parents.get(id(node))
+        return node
 
     def _needs_parentheses(self, node: cst.CSTNode) -> bool:
         """Would an operator expression put where `node` is bind differently than `node` did?"""

@@ -9,7 +9,7 @@ miss a hazard than follow a value the name may not hold.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional, Set, Union
+from typing import Dict, List, Optional, Set, Tuple, Union
 
 import libcst as cst
 
@@ -76,6 +76,7 @@ class FileFacts(cst.CSTVisitor):
         self._skip_names: Set[int] = set()  # Name nodes that are not variable references
         self._statement: Optional[cst.SimpleStatementLine] = None
         self.block_size: Dict[int, int] = {}  # id(statement) -> statements in its block
+        self.position_in_block: Dict[int, Tuple[int, int]] = {}  # id(statement) -> (id(block), index)
 
     # -- scopes ---------------------------------------------------------------------------------
     def _push(self, node: cst.CSTNode) -> None:
@@ -107,8 +108,9 @@ class FileFacts(cst.CSTVisitor):
         self._block(node.body)
 
     def _block(self, body) -> None:
-        for statement in body:
+        for index, statement in enumerate(body):
             self.block_size[id(statement)] = len(body)
+            self.position_in_block[id(statement)] = (id(body), index)
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         self._skip_names.add(id(node.name))
