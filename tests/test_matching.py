@@ -104,6 +104,11 @@ def fixed(code: str, unsafe: bool = False) -> str:
             None,
             id="call-not-adjacent-no-fix",
         ),
+        pytest.param(
+            "import torch\np = torch.softmax(model(x), -1)\nq = (torch.log(p))\n",
+            "import torch\nq = (torch.log_softmax(model(x), -1))\n",
+            id="parenthesised-use-of-a-moved-call",
+        ),
     ],
 )
 def test_fix(code, expected):

@@ -241,18 +241,22 @@ class FileChecker:
         return False
 
     def _statement_of(self, node: cst.CSTNode) -> Optional[cst.CSTNode]:
-        self._needs_parentheses(node)  # builds the parent map
+        parents = self._parent_map()
         while node is not None and not isinstance(node, (cst.SimpleStatementLine, cst.BaseCompoundStatement)):
-            node = self._parents.get(id(node))
+            node = parents.get(id(node))
         return node
+
+    def _parent_map(self) -> Dict[int, cst.CSTNode]:
+        # Built only for files with a fix to write, so most files never pay for it.
+        if self._parents is None:
+            self._parents = {id(child): parent for parent in _walk(self.module) for child in parent.children}
+        return self._parents
 
     def _needs_parentheses(self, node: cst.CSTNode) -> bool:
         """Would an operator expression put where `node` is bind differently than `node` did?"""
         if getattr(node, "lpar", ()):
             return False  # the node's own parentheses stay: positions exclude them
-        if self._parents is None:
-            self._parents = {id(child): parent for parent in _walk(self.module) for child in parent.children}
-        parent = self._parents.get(id(node))
+        parent = self._parent_map().get(id(node))
         return not isinstance(parent, _LOOSE_CONTEXTS)
 
     def _dead_intermediates(self, hit: _Hit) -> Iterable[Edit]:
