@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Callable, Dict
 
-from numlint.report import concise, full, json
+from numlint.report import concise, full, github, gitlab, json, junit, sarif
 
 RULE_DOCS_URL = "https://github.com/numlint/numlint/blob/main/docs/rules.md#{anchor}"
 
@@ -13,6 +13,11 @@ FORMATS: Dict[str, Callable] = {
     "full": full.write,
     "concise": concise.write,
     "json": json.write,
+    # for CI: annotations, code scanning, merge request widgets, test reports
+    "github": github.write,
+    "sarif": sarif.write,
+    "gitlab": gitlab.write,
+    "junit": junit.write,
 }
 
 

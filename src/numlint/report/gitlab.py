@@ -1,0 +1,69 @@
+"""GitLab Code Quality JSON (`artifacts: reports: codequality`), shown in merge request widgets.
+
+GitLab tells new findings from old ones by `fingerprint`, so it must survive unrelated edits: it
+hashes the path, the rule, the message and the text of the finding's lines, not the row number,
+so adding lines above a finding does not make it "new". Identical findings on identical lines of a
+file are told apart by their order among themselves.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Dict, Optional, Sequence, TextIO, Tuple
+
+from numlint.diagnostics import FileResult, Position
+from numlint.report.paths import ci_path
+from numlint.source import LineIndex
+
+SEVERITY = "major"
+ERROR_SEVERITY = "critical"  # a file numlint could not check hides every hazard in it
+
+
+def _line_text(index: Optional[LineIndex], start: Position, end: Position) -> str:
+    if index is None:
+        return ""
+    last = min(end.row, index.rows)
+    # Stripped, so re-indenting a block keeps its fingerprints.
+    return "\n".join(index.line(row).strip() for row in range(start.row, last + 1))
+
+
+def _fingerprint(parts: Tuple[str, ...], seen: Dict[Tuple[str, ...], int]) -> str:
+    occurrence = seen.get(parts, 0)
+    seen[parts] = occurrence + 1
+    return hashlib.sha256("\0".join((*parts, str(occurrence))).encode("utf-8")).hexdigest()
+
+
+def records(results: Sequence[FileResult]) -> list:
+    out = []
+    for result in results:
+        path = ci_path(result.path)
+        index = LineIndex(result.source) if result.source is not None else None
+        seen: Dict[Tuple[str, ...], int] = {}
+        for error in result.errors:
+            row = error.location.row
+            out.append({
+                "description": f"numlint could not check this file: {error.message}",
+                "check_name": "numlint-error",
+                "fingerprint": _fingerprint((path, "numlint-error", error.message), seen),
+                "severity": ERROR_SEVERITY,
+                "location": {"path": path, "lines": {"begin": row, "end": row}},
+            })
+        for finding in sorted(result.findings, key=lambda f: (f.location, f.code)):
+            text = _line_text(index, finding.location, finding.end_location)
+            out.append({
+                "description": f"{finding.code} {finding.message}",
+                "check_name": finding.code,
+                "fingerprint": _fingerprint((path, finding.code, finding.message, text), seen),
+                "severity": SEVERITY,
+                "location": {
+                    "path": path,
+                    "lines": {"begin": finding.location.row, "end": finding.end_location.row},
+                },
+            })
+    return out
+
+
+def write(results: Sequence[FileResult], stream: TextIO, options) -> None:
+    json.dump(records(results), stream, indent=2)
+    stream.write("\n")

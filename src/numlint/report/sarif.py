@@ -1,0 +1,160 @@
+"""SARIF 2.1.0, the format GitHub code scanning (github/codeql-action/upload-sarif) and IDE viewers read.
+
+One run. `tool.driver.rules` lists the rules that have results in this run (the reporter is not
+told which rules were selected), each with its explanation as help text. Findings are results of
+level "warning": a numerical hazard breaks only on some inputs, so it is not a certain error, and
+GitHub's default check threshold (errors) does not block a merge on it; gate on numlint's exit
+code (or the `github` format) to block. Files numlint could not check are not results but
+`invocations[0].toolExecutionNotifications` of level "error", which is where SARIF puts problems of
+the tool rather than of the code.
+"""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from pathlib import Path
+from typing import Dict, List, Sequence, TextIO
+from urllib.parse import quote
+
+from numlint import __version__
+from numlint.diagnostics import Edit, FileError, FileResult, Finding, Position
+from numlint.report.paths import ci_path
+
+SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
+INFORMATION_URI = "https://github.com/numlint/numlint"
+SRCROOT = "%SRCROOT%"
+LEVEL = "warning"
+
+
+def _artifact(path: str) -> dict:
+    shown = ci_path(path)
+    if Path(shown).is_absolute():  # outside the checkout: an absolute file URI, no base
+        return {"uri": Path(shown).as_uri()}
+    return {"uri": quote(shown, safe="/"), "uriBaseId": SRCROOT}
+
+
+def _region(start: Position, end: Position) -> dict:
+    # Both 1-based; our end column is exclusive, which is exactly SARIF's endColumn.
+    return {"startLine": start.row, "startColumn": start.column, "endLine": end.row, "endColumn": end.column}
+
+
+def _replacement(edit: Edit) -> dict:
+    replacement = {"deletedRegion": _region(edit.location, edit.end_location)}
+    if edit.content:  # no insertedContent means a pure deletion
+        replacement["insertedContent"] = {"text": edit.content}
+    return replacement
+
+
+def _rule_descriptor(code: str, finding: Finding, known) -> dict:
+    from numlint.explain import explain, fix_label
+    from numlint.report import rule_url
+
+    descriptor = {
+        "id": code,
+        "name": finding.name,
+        "shortDescription": {"text": finding.message},
+        "helpUri": rule_url(code, finding.name),
+        "defaultConfiguration": {"level": LEVEL},
+    }
+    rule = known.get(code)
+    if rule is None:  # a rule from a project's own rule-paths: only what the finding says
+        descriptor["properties"] = {"tags": ["numerics"]}
+        return descriptor
+    text = explain(rule)  # Markdown that also reads as plain text
+    what = textwrap.dedent(str(rule.docs.get("what") or rule.message)).strip()
+    descriptor.update(
+        shortDescription={"text": rule.message},
+        fullDescription={"text": what},
+        help={"text": text, "markdown": text},
+        properties={
+            "tags": ["numerics", *sorted({e.framework for e in rule.examples})],
+            "precision": "high",
+            "problem.severity": LEVEL,
+            "fix": fix_label(rule),
+        },
+    )
+    return descriptor
+
+
+def _result(path: str, finding: Finding, index: int) -> dict:
+    message = finding.message if not finding.help else f"{finding.message}. {finding.help}"
+    result = {
+        "ruleId": finding.code,
+        "ruleIndex": index,
+        "level": LEVEL,
+        "message": {"text": message},
+        "locations": [{
+            "physicalLocation": {
+                "artifactLocation": _artifact(path),
+                "region": _region(finding.location, finding.end_location),
+            }
+        }],
+    }
+    if finding.fix is not None:
+        result["fixes"] = [{
+            "description": {"text": finding.fix.message},
+            "artifactChanges": [{
+                "artifactLocation": _artifact(path),
+                "replacements": [_replacement(e) for e in finding.fix.edits],
+            }],
+            "properties": {"applicability": finding.fix.applicability},
+        }]
+    return result
+
+
+def _notification(path: str, error: FileError) -> dict:
+    return {
+        "level": "error",
+        "message": {"text": error.message},
+        "locations": [{
+            "physicalLocation": {
+                "artifactLocation": _artifact(path),
+                "region": {"startLine": error.location.row, "startColumn": error.location.column},
+            }
+        }],
+    }
+
+
+def document(results: Sequence[FileResult]) -> dict:
+    from numlint.rules import registry
+
+    known = registry()
+    rules: List[dict] = []
+    index: Dict[str, int] = {}
+    out: List[dict] = []
+    notifications: List[dict] = []
+    for result in results:
+        notifications.extend(_notification(result.path, e) for e in result.errors)
+        for finding in sorted(result.findings, key=lambda f: (f.location, f.code)):
+            if finding.code not in index:
+                index[finding.code] = len(rules)
+                rules.append(_rule_descriptor(finding.code, finding, known))
+            out.append(_result(result.path, finding, index[finding.code]))
+    return {
+        "$schema": SCHEMA_URI,
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {
+                "name": "numlint",
+                "version": __version__,
+                "semanticVersion": __version__,
+                "informationUri": INFORMATION_URI,
+                "rules": rules,
+            }},
+            "invocations": [{
+                # False only when numlint itself failed; a file it could not parse is the file's fault.
+                "executionSuccessful": not any(e.code for r in results for e in r.errors),
+                "toolExecutionNotifications": notifications,
+            }],
+            "originalUriBaseIds": {SRCROOT: {"uri": Path.cwd().as_uri().rstrip("/") + "/"}},
+            "columnKind": "unicodeCodePoints",  # our columns count characters, not UTF-16 units
+            "results": out,
+        }],
+    }
+
+
+def write(results: Sequence[FileResult], stream: TextIO, options) -> None:
+    # ASCII escapes keep the document intact whatever the encoding of the stream (a Windows console).
+    json.dump(document(results), stream, indent=2)
+    stream.write("\n")
