@@ -85,22 +85,41 @@ def max_shifted(ctx: Context, node: cst.BaseExpression) -> bool:
     return term is not None and term.op == "sub" and is_shift(term.args["y"].node, ctx)
 
 
-# Ops whose value is never negative, so their negation is never positive.
+# Ops whose value is never negative.
 _NONNEGATIVE_OPS = frozenset({"abs", "square", "exp", "sqrt", "softplus", "sigmoid", "softmax", "hypot"})
 
 
-def nonpositive(ctx: Context, node: cst.BaseExpression) -> bool:
-    """Known to be <= 0: `-abs(x)`, `-x**2`, `x - max(x)`, a non-positive literal."""
-    value = number(ctx.resolve(node))
+def _sign(ctx: Context, node: cst.BaseExpression, depth: int = 0) -> int:
+    """+1 if known >= 0, -1 if known <= 0, 0 if unknown: literals and sign rules of arithmetic."""
+    if depth > 8:
+        return 0
+    node = ctx.resolve(node)
+    value = number(node)
     if value is not None:
-        return value <= 0
-    if max_shifted(ctx, node):
-        return True
-    term = ctx.term(node)
-    if term is not None and term.op == "neg":
-        inner = ctx.term(term.args["x"].node)
-        return inner is not None and inner.op in _NONNEGATIVE_OPS
-    return False
+        return 1 if value >= 0 else -1
+    term = ctx.viewer.view(node)
+    if term is None:
+        return 0
+    if term.op in _NONNEGATIVE_OPS:
+        return 1
+    if term.op == "neg":
+        return -_sign(ctx, term.args["x"].node, depth + 1)
+    if term.op == "sub" and is_shift(term.args["y"].node, ctx):
+        return -1
+    if term.op in ("mul", "div", "add", "sub") and {"x", "y"} <= set(term.args):
+        a = _sign(ctx, term.args["x"].node, depth + 1)
+        b = _sign(ctx, term.args["y"].node, depth + 1)
+        if term.op == "sub":
+            b = -b
+        if term.op in ("mul", "div"):
+            return a * b
+        return a if a == b else 0
+    return 0
+
+
+def nonpositive(ctx: Context, node: cst.BaseExpression) -> bool:
+    """Known <= 0: `-abs(x)`, `-0.5 * (x / s) ** 2`, `-x**2 / (2 * s**2)`, `x - max(x)`, a literal."""
+    return _sign(ctx, node) < 0
 
 
 def constant(ctx: Context, node: cst.BaseExpression) -> bool:
