@@ -8,6 +8,7 @@ miss a hazard than follow a value the name may not hold.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Set, Tuple, Union
 
@@ -61,11 +62,39 @@ class CandidateSite:
     order: int
 
 
-class FileFacts(cst.CSTVisitor):
-    """Walks a module once and records what the rules need."""
+# Fields that hold only whitespace, punctuation or comments: the walk never enters them.
+_SKIPPED_FIELDS = frozenset({
+    "lpar", "rpar", "comma", "semicolon", "leading_lines", "lines_after_decorators", "header",
+    "footer", "trailing_whitespace", "asynchronous", "operator", "equal", "dot", "colon", "star_tok",
+    "newline", "lbracket", "rbracket", "lbrace", "rbrace", "whitespace", "default_indent",
+})
+_CHILD_FIELDS: Dict[type, Tuple[str, ...]] = {}
+
+
+def _child_fields(cls: type) -> Tuple[str, ...]:
+    names = _CHILD_FIELDS.get(cls)
+    if names is None:
+        names = tuple(
+            f.name for f in dataclasses.fields(cls)
+            if f.name not in _SKIPPED_FIELDS and not f.name.startswith("whitespace")
+        )
+        _CHILD_FIELDS[cls] = names
+    return names
+
+
+class FileFacts:
+    """Walks a module once and records what the rules need.
+
+    A hand-written walk rather than `CSTVisitor`: libcst's generic dispatch costs about as much as
+    the parse itself, and the walk skips whitespace-only fields, which are most of the tree.
+    `visit_<Node>` runs on the way down (returning False skips the children), `leave_<Node>` on
+    the way up, in source order.
+    """
+
+    _VISIT: Dict[type, object] = {}
+    _LEAVE: Dict[type, object] = {}
 
     def __init__(self) -> None:
-        super().__init__()
         self.imports = ImportTable()
         self.module_scope: Optional[Scope] = None
         self.scopes: List[Scope] = []
@@ -244,7 +273,41 @@ class FileFacts(cst.CSTVisitor):
         self._candidate(node)
 
 
+    def walk(self, root: cst.CSTNode) -> None:
+        visit, leave = self._VISIT, self._LEAVE
+        stack: List[Tuple[cst.CSTNode, bool]] = [(root, False)]
+        while stack:
+            node, leaving = stack.pop()
+            cls = type(node)
+            if leaving:
+                leave[cls](self, node)
+                continue
+            handler = visit.get(cls)
+            if handler is not None and handler(self, node) is False:
+                continue
+            if cls in leave:
+                stack.append((node, True))
+            children = []
+            for name in _child_fields(cls):
+                value = getattr(node, name)
+                if isinstance(value, cst.CSTNode):
+                    children.append((value, False))
+                elif isinstance(value, (list, tuple)):
+                    children.extend((item, False) for item in value if isinstance(item, cst.CSTNode))
+            stack.extend(reversed(children))
+
+
+def _dispatch_tables() -> None:
+    for attribute in dir(FileFacts):
+        for prefix, table in (("visit_", FileFacts._VISIT), ("leave_", FileFacts._LEAVE)):
+            if attribute.startswith(prefix):
+                table[getattr(cst, attribute[len(prefix):])] = getattr(FileFacts, attribute)
+
+
+_dispatch_tables()
+
+
 def collect(module: cst.Module) -> FileFacts:
     facts = FileFacts()
-    module.visit(facts)
+    facts.walk(module)
     return facts
