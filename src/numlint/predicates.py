@@ -17,8 +17,11 @@ from numlint.ops import Term, Viewer, number
 from numlint.patterns import Absent
 
 # Calls that return their argument's value unchanged for the forward pass.
-_TRANSPARENT_METHODS = frozenset({"detach", "clone", "float", "double", "half", "item", "contiguous"})
+_TRANSPARENT_METHODS = frozenset({"detach", "clone", "float", "double", "half", "bfloat16", "item", "contiguous"})
 _TRANSPARENT_FUNCTIONS = ("stop_gradient",)  # jax.lax.stop_gradient, tf.stop_gradient
+# Casts keep the sign and the order of magnitude: `(x - m).astype(f32)` is still max-shifted.
+_CASTS = frozenset({"astype", "to", "type"})
+_CAST_FUNCTIONS = frozenset({"cast"})  # tf.cast(x, dtype)
 _SHIFT_OPS = frozenset({"max", "logsumexp"})
 
 
@@ -38,7 +41,24 @@ class Context:
         return node
 
     def term(self, node: cst.BaseExpression) -> Optional[Term]:
-        return self.viewer.view(self.resolve(node))
+        """The canonical view of a value, through local names and dtype casts."""
+        return self.viewer.view(_uncast(self.resolve(node), self))
+
+
+def _uncast(node: cst.BaseExpression, ctx: Context) -> cst.BaseExpression:
+    for _ in range(4):
+        if not isinstance(node, cst.Call):
+            break
+        func = node.func
+        if isinstance(func, cst.Attribute) and func.attr.value in _CASTS and node.args:
+            node = ctx.resolve(func.value)
+        elif isinstance(func, cst.Attribute) and func.attr.value in _TRANSPARENT_METHODS and not node.args:
+            node = ctx.resolve(func.value)
+        elif isinstance(func, cst.Attribute) and func.attr.value in _CAST_FUNCTIONS and node.args:
+            node = ctx.resolve(node.args[0].value)
+        else:
+            break
+    return node
 
 
 def _unwrap(node: cst.BaseExpression, ctx: Context) -> cst.BaseExpression:
@@ -93,7 +113,7 @@ def _sign(ctx: Context, node: cst.BaseExpression, depth: int = 0) -> int:
     """+1 if known >= 0, -1 if known <= 0, 0 if unknown: literals and sign rules of arithmetic."""
     if depth > 8:
         return 0
-    node = ctx.resolve(node)
+    node = _uncast(ctx.resolve(node), ctx)
     value = number(node)
     if value is not None:
         return 1 if value >= 0 else -1
