@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import difflib
+import os
 import sys
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import List, Optional, Sequence
@@ -11,10 +13,12 @@ from typing import List, Optional, Sequence
 import click
 
 from numlint import __version__
+from numlint.cache import Cache, fingerprint
 from numlint.config import ConfigError, find_pyproject, load_settings, select_rules, split_codes
 from numlint.diagnostics import SAFE, UNSAFE, FileResult
 from numlint.discovery import discover
 from numlint.report import FORMATS
+from numlint.report.full import make_console
 from numlint.rules import RuleError, registry
 from numlint.runner import Mode, check_files, check_source, original_text, summary_counts
 
@@ -60,8 +64,12 @@ def _fail(message: str) -> None:
 @click.option("--config", "config_path", type=click.Path(dir_okay=False), help="The pyproject.toml to read.")
 @click.option("--stdin-filename", help="The path of the file read from standard input, for messages and config.")
 @click.option("--color/--no-color", default=None, help="Colour the output (default: only on a terminal).")
+@click.option("-j", "--jobs", type=click.IntRange(min=1), default=None,
+              help="Processes to use (default: one per core).")
+@click.option("--no-cache", is_flag=True, help="Check every file, ignoring results cached by earlier runs.")
+@click.option("--cache-dir", type=click.Path(file_okay=False), help="Where to keep cached results (default: .numlint_cache).")
 def check(paths, fix, unsafe_fixes, diff, select, extend_select, ignore, output_format, statistics,
-          exit_zero, config_path, stdin_filename, color) -> None:
+          exit_zero, config_path, stdin_filename, color, jobs, no_cache, cache_dir) -> None:
     """Check PATHS (files or folders; default: the current folder) for numerical hazards."""
     try:
         from_stdin = paths == ("-",) or (not paths and stdin_filename is not None)
@@ -89,7 +97,11 @@ def check(paths, fix, unsafe_fixes, diff, select, extend_select, ignore, output_
                 sys.exit(EXIT_CLEAN if exit_zero or not results[0].findings else EXIT_FINDINGS)
         else:
             files = discover(paths or ["."], settings)
-            results = check_files(files, rules, selected, settings, mode)
+            cache = None if no_cache or mode.fix else _open_cache(cache_dir, settings, rules, selected)
+            with _progress(len(files), output_format) as advance:
+                results = check_files(files, rules, selected, settings, mode, jobs or _cores(), cache, advance)
+            if cache is not None:
+                cache.save()
             originals = {r.path: original_text(Path(r.path)) for r in results if diff and r.fixed_source}
     except (ConfigError, RuleError) as exc:
         _fail(str(exc))
@@ -106,6 +118,34 @@ def check(paths, fix, unsafe_fixes, diff, select, extend_select, ignore, output_
         if output_format == "full":
             _print_summary(results, fix, unsafe)
     sys.exit(_exit_code(results, exit_zero))
+
+
+def _cores() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def _open_cache(cache_dir, settings, rules, selected):
+    directory = Path(cache_dir) if cache_dir else (settings.cache_dir or settings.root / ".numlint_cache")
+    parts = [",".join(sorted(selected)), repr(sorted(settings.per_file_ignores.items())), str(settings.root)]
+    parts += [Path(rule.path).read_text(encoding="utf-8") for rule in rules.values()]
+    return Cache(directory, fingerprint(parts))
+
+
+@contextmanager
+def _progress(total: int, output_format: str):
+    """A progress bar on a terminal for long runs; nothing when piped or in CI."""
+    if total < 200 or not sys.stderr.isatty() or os.environ.get("CI"):
+        yield None
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    columns = (TextColumn("checking"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+    with Progress(*columns, console=make_console(sys.stderr, None), transient=True) as bar:
+        task = bar.add_task("check", total=total)
+        yield lambda: bar.advance(task)
 
 
 def _exit_code(results: Sequence[FileResult], exit_zero: bool) -> int:

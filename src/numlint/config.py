@@ -23,7 +23,7 @@ class ConfigError(ValueError):
 
 KNOWN_KEYS = frozenset({
     "select", "extend-select", "ignore", "extend-ignore", "per-file-ignores", "exclude",
-    "extend-exclude", "rule-paths", "unsafe-fixes", "respect-gitignore",
+    "extend-exclude", "rule-paths", "unsafe-fixes", "respect-gitignore", "cache-dir",
 })
 DEFAULT_EXCLUDE = (
     ".bzr", ".direnv", ".eggs", ".git", ".hg", ".mypy_cache", ".nox", ".pants.d", ".pytype",
@@ -45,6 +45,7 @@ class Settings:
     rule_paths: Tuple[str, ...] = ()
     unsafe_fixes: bool = False
     respect_gitignore: bool = True
+    cache_dir: Optional[Path] = None
 
 
 def find_pyproject(start: Path) -> Optional[Path]:
@@ -71,6 +72,12 @@ def _strings(value, key: str, where: Path) -> Tuple[str, ...]:
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise ConfigError(f"{where}: [tool.numlint] {key} must be a list of strings")
     return tuple(value)
+
+
+def _string(value, key: str, where: Path) -> str:
+    if not isinstance(value, str):
+        raise ConfigError(f"{where}: [tool.numlint] {key} must be a string")
+    return value
 
 
 def load_settings(path: Optional[Path], root: Path) -> Settings:
@@ -107,6 +114,7 @@ def load_settings(path: Optional[Path], root: Path) -> Settings:
         rule_paths=tuple(str((base / p).resolve()) for p in _strings(table.get("rule-paths", []), "rule-paths", path)),
         unsafe_fixes=bool(table.get("unsafe-fixes", False)),
         respect_gitignore=bool(table.get("respect-gitignore", True)),
+        cache_dir=(base / _string(table["cache-dir"], "cache-dir", path)) if "cache-dir" in table else None,
     )
 
 

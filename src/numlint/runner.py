@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, FrozenSet, List, Mapping, Optional, Sequence
+from typing import Callable, Dict, FrozenSet, Iterator, List, Mapping, Optional, Sequence, Tuple
 
 from numlint import source
 from numlint.checker import check_text
 from numlint.config import Settings, ignored_for
 from numlint.diagnostics import FileError, FileResult
 from numlint.fixes import fix_text
-from numlint.rules import Rule
+from numlint.cache import Cache, digest
+from numlint.rules import Rule, builtin_rules_dir, registry
 
 
 @dataclass(frozen=True)
@@ -35,7 +38,9 @@ def check_source(text: str, rules: Sequence[Rule], display_path: str, mode: Mode
             fixes_applied=outcome.applied,
         )
     findings, errors = check_text(text, rules)
-    return FileResult(display_path, tuple(findings), tuple(errors), source=text)
+    # The text is kept only where a reporter will show it: it would be most of the memory (and of
+    # what worker processes send back) for files without findings.
+    return FileResult(display_path, tuple(findings), tuple(errors), source=text if findings or errors else None)
 
 
 def check_file(
@@ -75,14 +80,68 @@ def check_files(
     selected: FrozenSet[str],
     settings: Settings,
     mode: Mode = Mode(),
-    progress=None,
+    jobs: int = 1,
+    cache: Optional[Cache] = None,
+    progress: Optional[Callable[[], None]] = None,
 ) -> List[FileResult]:
-    results = []
-    for path in paths:
-        results.append(check_file(path, rules, selected, settings, mode))
-        if progress is not None:
-            progress()
-    return results
+    """Check files, reusing cached results of unchanged ones and spreading the rest over `jobs`
+    processes. Results come back in the order of `paths`."""
+    results: List[Optional[FileResult]] = [None] * len(paths)
+    contents: Dict[int, str] = {}
+    todo: List[int] = []
+    for index, path in enumerate(paths):
+        if cache is not None and not mode.fix:
+            try:
+                contents[index] = digest(Path(path).read_bytes())
+            except OSError:
+                pass
+            else:
+                hit = cache.get(str(path), contents[index])
+                if hit is not None:
+                    results[index] = hit
+                    if progress is not None:
+                        progress()
+                    continue
+        todo.append(index)
+    for index, result in zip(todo, _run(paths, todo, rules, selected, settings, mode, jobs, progress)):
+        results[index] = result
+        if cache is not None and index in contents:
+            cache.put(str(paths[index]), contents[index], result)
+    return results  # type: ignore[return-value]
+
+
+# Below this many files per process, starting processes costs more than it saves.
+_FILES_PER_PROCESS = 4
+
+
+def _run(paths, todo, rules, selected, settings, mode, jobs, progress) -> Iterator[FileResult]:
+    if jobs <= 1 or len(todo) < _FILES_PER_PROCESS * jobs:
+        for index in todo:
+            yield check_file(paths[index], rules, selected, settings, mode)
+            if progress is not None:
+                progress()
+        return
+    rule_dirs = tuple(sorted({str(Path(rule.path).parent) for rule in rules.values()} - {str(builtin_rules_dir())}))
+    context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
+    with ProcessPoolExecutor(jobs, mp_context=context, initializer=_init_worker, initargs=(rule_dirs,)) as pool:
+        tasks = [(paths[index], selected, settings, mode) for index in todo]
+        for result in pool.map(_check_in_worker, tasks, chunksize=max(1, min(16, len(tasks) // (jobs * 8)))):
+            yield result
+            if progress is not None:
+                progress()
+
+
+_WORKER_RULES: Mapping[str, Rule] = {}
+
+
+def _init_worker(rule_dirs: Tuple[str, ...]) -> None:
+    global _WORKER_RULES
+    _WORKER_RULES = registry(rule_dirs)
+
+
+def _check_in_worker(task) -> FileResult:
+    path, selected, settings, mode = task
+    return check_file(path, _WORKER_RULES, selected, settings, mode)
 
 
 def original_text(path: Path) -> Optional[str]:
