@@ -10,7 +10,7 @@ from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
-from numlint import dataflow
+from numlint import dataflow, prefilter
 from numlint.dataflow import FileFacts, Scope
 from numlint.diagnostics import Edit, FileError, Finding, Fix, Position
 from numlint.ops import Viewer, code
@@ -20,9 +20,6 @@ from numlint.render import CannotRender, render, shown
 from numlint.rules import Rule, RulePattern
 from numlint.source import LineIndex, dominant_newline
 
-# A file that mentions none of these cannot hold a hazard we know: skip it before parsing.
-FRAMEWORK_WORDS = frozenset({"numpy", "torch", "tensorflow", "jax", "scipy", "keras", "math", "statistics"})
-_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 _NOQA = re.compile(r"#\s*noqa(?::[\s]?(?P<codes>[A-Z]+[0-9]+(?:[,\s]+[A-Z]+[0-9]+)*))?", re.IGNORECASE)
 _FILE_NOQA = re.compile(r"#\s*numlint\s*:\s*noqa(?::\s?(?P<codes>[A-Z]+[0-9]+(?:[,\s]+[A-Z]+[0-9]+)*))?", re.IGNORECASE)
@@ -43,16 +40,12 @@ def check_text(text: str, rules: Sequence[Rule]) -> Tuple[List[Finding], List[Fi
     exempt = _file_exemptions(text)
     if exempt is True:
         return [], []
-    rules = [r for r in rules if r.code not in exempt]
-    # Identifiers, not substrings: `logging` must not pass for `log`, nor `expand` for `exp`.
-    words = set(_IDENTIFIER.findall(text))
-    if words.isdisjoint(FRAMEWORK_WORDS):
-        return [], []
-    rules = [r for r in rules if r.could_match(words)]
+    rules = prefilter.rules_in_play(text, [r for r in rules if r.code not in exempt])
     if not rules:
         return [], []
     try:
-        module = cst.parse_module(text)
+        # Functions that cannot matter are blanked out line for line: positions stay the same.
+        module = cst.parse_module(prefilter.reduce(text, rules))
     except cst.ParserSyntaxError as exc:
         return [], [_syntax_error(text, exc)]
     except (RecursionError, MemoryError) as exc:  # absurdly deep or large expressions

@@ -1,0 +1,94 @@
+"""Cheap text checks that decide what libcst has to parse at all.
+
+libcst parses about 26k lines a second; Python's own `ast` about ten times that. So before
+parsing a file with libcst:
+
+1. a file whose identifiers name no numeric module, or lack some op every pattern of every rule
+   needs (each rule's triggers are derived from its pattern and the bindings), is skipped;
+2. of the rest, top-level functions and classes, and methods of kept classes, that mention none
+   of the trigger names of the rules still in play are blanked out — the `def` line becomes
+   `def name(): pass` (so the name stays bound) and its other lines become empty, so every kept
+   line keeps its number and text and positions need no mapping.
+
+No finding can be lost: a pattern matches only through names its triggers list, and names are
+followed only within a scope (a blanked function is its own scope).
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from typing import AbstractSet, FrozenSet, List, Sequence
+
+from numlint.rules import Rule
+
+# A file that mentions none of these cannot hold a hazard we know.
+FRAMEWORK_WORDS = frozenset({"numpy", "torch", "tensorflow", "jax", "scipy", "keras", "math", "statistics"})
+
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
+
+
+def identifiers(text: str) -> FrozenSet[str]:
+    return frozenset(_IDENTIFIER.findall(text))
+
+
+def rules_in_play(text: str, rules: Sequence[Rule]) -> List[Rule]:
+    """The rules that could match somewhere in `text` (identifiers, not substrings: `logging`
+    must not pass for `log`)."""
+    words = identifiers(text)
+    if words.isdisjoint(FRAMEWORK_WORDS):
+        return []
+    return [rule for rule in rules if rule.could_match(words)]
+
+
+def reduce(text: str, rules: Sequence[Rule]) -> str:
+    """`text` with the functions and methods that cannot matter blanked out, line for line."""
+    triggers = set()
+    for rule in rules:
+        for pattern in rule.patterns:
+            if not pattern.triggers:
+                return text  # written with operators only (`sqrt(x**2 + y**2)`): it can be anywhere
+            for names in pattern.triggers:
+                triggers |= names
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return text  # libcst will parse (or report) the whole file
+    lines = _LINE.findall(text)
+    blanked = False
+    for statement in tree.body:
+        if _blank_if_idle(statement, lines, triggers):
+            blanked = True
+        elif isinstance(statement, ast.ClassDef):
+            for member in statement.body:
+                blanked = _blank_if_idle(member, lines, triggers) or blanked
+    return "".join(lines) if blanked else text
+
+
+def _blank_if_idle(node: ast.stmt, lines: List[str], triggers: AbstractSet[str]) -> bool:
+    if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        return False
+    first = (node.decorator_list[0].lineno if node.decorator_list else node.lineno) - 1
+    last = node.end_lineno
+    if last is None or last > len(lines):
+        return False
+    if not identifiers("".join(lines[first:last])).isdisjoint(triggers):
+        return False
+    header = lines[node.lineno - 1]
+    indent = header[: len(header) - len(header.lstrip())]
+    keyword = "class" if isinstance(node, ast.ClassDef) else "def"
+    placeholder = f"{indent}{keyword} {node.name}" + (": pass" if keyword == "class" else "(): pass")
+    for index in range(first, last):
+        ending = _ending(lines[index])
+        lines[index] = (placeholder if index == node.lineno - 1 else "") + ending
+    return True
+
+
+def _ending(line: str) -> str:
+    if line.endswith("\r\n"):
+        return "\r\n"
+    if line.endswith(("\n", "\r")):
+        return line[-1]
+    return ""
+
