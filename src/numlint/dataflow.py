@@ -16,7 +16,7 @@ import libcst as cst
 
 from numlint.imports import ImportTable
 
-Candidate = Union[cst.Call, cst.BinaryOperation, cst.UnaryOperation]
+Candidate = Union[cst.Call, cst.BinaryOperation, cst.UnaryOperation, cst.Comparison]
 
 
 @dataclass
@@ -270,6 +270,9 @@ class FileFacts:
         self._candidate(node)
 
     def visit_UnaryOperation(self, node: cst.UnaryOperation) -> None:
+        self._candidate(node)
+
+    def visit_Comparison(self, node: cst.Comparison) -> None:
         self._candidate(node)
 
 

@@ -34,6 +34,12 @@ OP_SIGNATURES: Dict[str, Tuple[str, ...]] = {
     "log_softmax": ("x", "axis", "dtype"),
     "clamp": ("x", "min", "max"),
     "flatten": ("x",),
+    "nan": (),
+    "inf": (),
+    "isnan": ("x",),
+    "logical_not": ("x",),
+    "not": ("x",),
+    **{op: ("x", "y") for op in ("eq", "ne", "is", "is_not")},
     # losses, torch style (input first) and Keras style (target first)
     **{op: ("x", "target", "weight", "reduction", "ignore_index", "label_smoothing", "pos_weight") for op in (
         "binary_cross_entropy", "binary_cross_entropy_with_logits", "nll_loss", "cross_entropy",
@@ -42,7 +48,10 @@ OP_SIGNATURES: Dict[str, Tuple[str, ...]] = {
         "binary_crossentropy", "categorical_crossentropy", "sparse_categorical_crossentropy",
     )},
 }
-COMMUTATIVE = frozenset({"add", "mul", "maximum", "logaddexp", "hypot"})
+COMMUTATIVE = frozenset({"add", "mul", "maximum", "logaddexp", "hypot", "eq", "ne"})
+_COMPARISONS = {cst.Equal: "eq", cst.NotEqual: "ne", cst.Is: "is", cst.IsNot: "is_not"}
+# `float("nan")`, `float("-inf")`: constants spelled as calls.
+_FLOAT_WORDS = {"nan": "nan", "inf": "inf", "infinity": "inf"}
 
 _OPERATORS = {
     cst.Add: "add",
@@ -129,9 +138,33 @@ class Viewer:
             term = Term("neg", node, {"x": Arg(node.expression, False)}, "operator")
         elif isinstance(node, (cst.GeneratorExp, cst.ListComp)):
             return self._comprehension(node)
+        elif isinstance(node, cst.Comparison):
+            return self._comparison(node)
+        elif isinstance(node, (cst.Attribute, cst.Name)):
+            return self._constant(node)
         else:
             return None
         return _simplify(term) if term is not None else None
+
+    def _comparison(self, node: cst.Comparison) -> Optional[Term]:
+        if len(node.comparisons) != 1:
+            return None
+        target = node.comparisons[0]
+        op = _COMPARISONS.get(type(target.operator))
+        if op is None:
+            return None
+        return Term(op, node, {"x": Arg(node.left, False), "y": Arg(target.comparator, False)}, "operator")
+
+    def _constant(self, node: cst.BaseExpression) -> Optional[Term]:
+        """`np.nan`, `math.inf`, `torch.nan`: constants, known by their qualified names."""
+        qualname = self.imports.qualify(node)
+        op = bindings.CONSTANTS.get(qualname) if qualname else None
+        if op is None:
+            return None
+        framework = bindings.framework_of_module(qualname)
+        # math's constants are plain floats: they say nothing about which array library is in use.
+        frameworks = () if framework == "math" else (framework,)
+        return Term(op, node, {}, "constant", frameworks)
 
     def _comprehension(self, node) -> Optional[Term]:
         """`exp(v) for v in xs` views as `exp(xs)`: the op applied to every element of `xs`."""
@@ -159,6 +192,11 @@ class Viewer:
 
     def _call(self, node: cst.Call) -> Optional[Term]:
         qualname = self.imports.qualify(node.func)
+        if qualname == "builtins.float" and len(node.args) == 1 and isinstance(node.args[0].value, cst.SimpleString):
+            word = node.args[0].value.evaluated_value.strip().lower().lstrip("+")
+            if word in _FLOAT_WORDS:
+                return Term(_FLOAT_WORDS[word], node, {}, "constant", ())
+            return None
         if qualname is not None:
             binding = bindings.FUNCTIONS.get(qualname)
             if binding is None:

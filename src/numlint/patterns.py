@@ -78,6 +78,7 @@ Pattern = Union[PVar, PConst, PWord, POp]
 _METAVAR = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 _PREFIX = "__mv_"
 _BINOPS = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "div", ast.Pow: "pow"}
+_COMPARES = {ast.Eq: "eq", ast.NotEq: "ne", ast.Is: "is", ast.IsNot: "is_not"}
 
 
 def parse(text: str) -> Pattern:
@@ -96,6 +97,10 @@ def _convert(node: ast.AST, text: str) -> Pattern:
         return PConst(float(node.value))
     if isinstance(node, ast.Constant) and node.value in (True, False, None):
         return PWord(repr(node.value))
+    if isinstance(node, ast.Compare) and len(node.ops) == 1 and type(node.ops[0]) in _COMPARES:
+        return POp(_COMPARES[type(node.ops[0])], (("x", _convert(node.left, text)), ("y", _convert(node.comparators[0], text))))
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
+        return POp("not", (("x", _convert(node.operand, text)),))
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
         inner = _convert(node.operand, text)
         if isinstance(inner, PConst):

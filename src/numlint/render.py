@@ -59,18 +59,24 @@ class Renderer:
                     f"`{term.binding.qualname.rsplit('.', 1)[-1]}` is built on another line; change it there and pass the logits"
                 )
         for term in self.env.terms:
-            if term.style == "operator":
+            if term.style in ("operator", "constant"):
                 continue
             if len(term.frameworks) == 1:
                 return term.frameworks[0], term.style
         for term in self.env.terms:
-            if term.style != "operator":
+            if term.style == "constant" and len(term.frameworks) == 1:
+                return term.frameworks[0], "function"
+        for term in self.env.terms:
+            if term.style not in ("operator", "constant"):
                 raise CannotRender(
                     f"`.{term.binding.method}()` could be any of {', '.join(term.frameworks)} here"
                 )
-        frameworks = self.imports.frameworks() - {"math", "scipy"}
+        imported = self.imports.frameworks()
+        frameworks = imported - {"math", "scipy"}
         if len(frameworks) == 1:
             return frameworks.pop(), "function"
+        if not frameworks and "math" in imported:
+            return "math", "function"
         raise CannotRender("the framework of these operators is not known")
 
     def render(self, template: Pattern) -> Rendered:
@@ -98,6 +104,9 @@ class Renderer:
         if template.op == "neg":
             operand = self._render(template.arg("x"))
             return _Piece(f"-{_paren(operand)}", False)
+        if template.op == "not":
+            operand = self._render(template.arg("x"))
+            return _Piece(f"not {_paren(operand)}", False)
         return self._render_call(template)
 
     def _args(self, template: POp) -> Dict[str, Union[_Piece, Absent]]:

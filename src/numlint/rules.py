@@ -25,7 +25,7 @@ CODE = re.compile(r"^[A-Z]{2,5}[0-9]{3}$")
 NAME = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 SAFETIES = (SAFE, UNSAFE, DISPLAY_ONLY)
 # Ops that can be written with an operator (`**`, `*`, `-`): a file needs no name to hold them.
-_OPERATOR_OPS = frozenset({"add", "sub", "mul", "div", "neg", "pow", "square", "sqrt"})
+_OPERATOR_OPS = frozenset({"add", "sub", "mul", "div", "neg", "pow", "square", "sqrt", "eq", "ne", "is", "is_not", "not"})
 
 
 class RuleError(ValueError):

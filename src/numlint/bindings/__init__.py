@@ -98,6 +98,7 @@ class FrameworkTables:
     render: Dict[str, List[Render]]
     mirrors: Dict[str, Tuple[str, ...]]
     module_classes: Dict[str, Binding]
+    constants: Dict[str, str]
 
 
 def _rows(framework: str, rows: Mapping, rename: Mapping[str, str], *, methods: bool) -> Dict[str, Binding]:
@@ -136,6 +137,7 @@ def load_framework(module) -> FrameworkTables:
             )
             for name, (op, ctor, call) in getattr(module, "MODULE_CLASSES", {}).items()
         },
+        constants=dict(getattr(module, "CONSTANTS", {})),
     )
 
 
@@ -168,6 +170,11 @@ for _name in METHOD_PREFERENCE:
     if _name in FRAMEWORKS:
         for _method, _binding in FRAMEWORKS[_name].methods.items():
             METHODS.setdefault(_method, []).append(_binding)
+
+# Constants by qualified name (`numpy.nan` -> "nan"), from each binding's CONSTANTS.
+CONSTANTS: Dict[str, str] = {}
+for _framework in FRAMEWORKS.values():
+    CONSTANTS.update(_framework.constants)
 
 # Top-level module -> framework.
 MODULE_FRAMEWORK: Dict[str, str] = {
@@ -207,4 +214,7 @@ def spellings_of(op: str) -> FrozenSet[str]:
     for binding in MODULE_CLASSES.values():
         if binding.op == op:
             names.add(binding.qualname.rsplit(".", 1)[-1])
+    for qualname, constant in CONSTANTS.items():
+        if constant == op:
+            names.update((qualname.rsplit(".", 1)[-1], "float"))  # also float("nan")
     return frozenset(names)

@@ -12,6 +12,8 @@ _BINARY = "x1, x2, /"
 _MOMENT = "a, axis, dtype, out, ddof, keepdims, *, where, correction"
 
 FUNCTIONS = {
+    "jax.numpy.isnan": ("isnan", _UNARY),
+    "jax.numpy.logical_not": ("logical_not", _UNARY),
     "jax.numpy.exp": ("exp", _UNARY),
     "jax.numpy.log": ("log", _UNARY),
     "jax.numpy.log1p": ("log1p", _UNARY),
@@ -52,7 +54,11 @@ FUNCTIONS = {
 # jax arrays have NumPy's array methods, with the same signatures.
 METHODS = dict(_numpy.METHODS)
 
+CONSTANTS = {"jax.numpy.nan": "nan", "jax.numpy.inf": "inf"}
+
 RENDER = {
+    "isnan": [Render(function="jax.numpy.isnan")],
+    "logical_not": [Render(function="jax.numpy.logical_not")],
     "logsumexp": [Render(function="jax.nn.logsumexp")],
     "log_softmax": [Render(function="jax.nn.log_softmax")],
     "var": [Render(function="jax.numpy.var", method="var")],

@@ -8,6 +8,7 @@ RENAME = {"iterable": "x", "data": "x"}
 _FIRST_AXIS = {"defaults": {"axis": "0"}}
 
 FUNCTIONS = {
+    "math.isnan": ("isnan", "x"),
     "math.exp": ("exp", "x"),
     "math.log": ("log", "x, base"),
     "math.log1p": ("log1p", "x"),
@@ -28,7 +29,11 @@ FUNCTIONS = {
 }
 
 # math has no logsumexp or log_softmax: rules say what to do instead.
+CONSTANTS = {"math.nan": "nan", "math.inf": "inf"}
+
 RENDER = {
+    "isnan": [Render(function="math.isnan")],
+    "logical_not": [Render(template="not $x")],
     "var": [Render(function="statistics.pvariance")],
     "std": [Render(function="statistics.pstdev")],
     "log1p": [Render(function="math.log1p")],

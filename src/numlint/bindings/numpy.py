@@ -12,6 +12,8 @@ _REDUCE = "a, axis, dtype, out, keepdims, initial, where"
 _MOMENT = "a, axis, dtype, out, ddof, keepdims, *, where, mean, correction"
 
 FUNCTIONS = {
+    "numpy.isnan": ("isnan", _UFUNC),
+    "numpy.logical_not": ("logical_not", _UFUNC),
     "numpy.exp": ("exp", _UFUNC),
     "numpy.log": ("log", _UFUNC),
     "numpy.log1p": ("log1p", _UFUNC),
@@ -53,7 +55,11 @@ METHODS = {
     "flatten": ("flatten", "order"),
 }
 
+CONSTANTS = {f"numpy.{name}": op for name, op in (("nan", "nan"), ("NaN", "nan"), ("NAN", "nan"), ("inf", "inf"), ("Inf", "inf"), ("Infinity", "inf"), ("PINF", "inf"))}
+
 RENDER = {
+    "isnan": [Render(function="numpy.isnan")],
+    "logical_not": [Render(function="numpy.logical_not")],
     "logsumexp": [
         Render(function="scipy.special.logsumexp", when_imported="scipy"),
         Render(function="numpy.logaddexp.reduce"),

@@ -52,6 +52,8 @@ _MATH = dict(
     log_sigmoid=("logsigmoid", _UNARY),
     softplus=("softplus", "features, name"),
     xlogy=("xlogy", "x, y, name"),
+    is_nan=("isnan", _UNARY),
+    logical_not=("logical_not", _UNARY),
 )
 del _MATH["clip_by_value"]
 _NN = {
@@ -75,7 +77,11 @@ FUNCTIONS["tensorflow.compat.v1.log"] = _TOP["log"]
 # its fixes written as `tf.nn.log_softmax`, not with a new import of `tensorflow`.
 MIRRORS = {"tensorflow": ("tensorflow.compat.v1",)}
 
+CONSTANTS = {"tensorflow.experimental.numpy.nan": "nan"}
+
 RENDER = {
+    "isnan": [Render(function="tensorflow.math.is_nan")],
+    "logical_not": [Render(function="tensorflow.math.logical_not")],
     "logsumexp": [Render(function="tensorflow.reduce_logsumexp")],
     "log_softmax": [Render(function="tensorflow.nn.log_softmax")],
     "var": [Render(function="tensorflow.math.reduce_variance")],

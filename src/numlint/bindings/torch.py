@@ -22,6 +22,8 @@ _BCE = "input, target, weight, size_average, reduce, reduction"
 _NLL = "input, target, weight, size_average, ignore_index, reduce, reduction"
 
 FUNCTIONS = {
+    "torch.isnan": ("isnan", "input"),
+    "torch.logical_not": ("logical_not", _UNARY),
     "torch.exp": ("exp", _UNARY),
     "torch.log": ("log", _UNARY),
     "torch.log1p": ("log1p", _UNARY),
@@ -122,7 +124,11 @@ METHODS = {
     "flatten": ("flatten", "start_dim, end_dim"),
 }
 
+CONSTANTS = {"torch.nan": "nan", "torch.inf": "inf"}
+
 RENDER = {
+    "isnan": [Render(function="torch.isnan", method="isnan")],
+    "logical_not": [Render(function="torch.logical_not", method="logical_not")],
     "logsumexp": [Render(function="torch.logsumexp", method="logsumexp")],
     "log_softmax": [
         Render(function="torch.nn.functional.log_softmax", method="log_softmax"),
