@@ -106,7 +106,7 @@ def fixed(code: str, unsafe: bool = False) -> str:
         ),
         pytest.param(
             "import torch\np = torch.softmax(model(x), -1)\nq = (torch.log(p))\n",
-            "import torch\nq = (torch.log_softmax(model(x), -1))\n",
+            "import torch\nq = torch.log_softmax(model(x), -1)\n",
             id="parenthesised-use-of-a-moved-call",
         ),
     ],

@@ -109,6 +109,10 @@ class FileChecker:
                     context = Context(viewer, site.scope, site.order)
                     if any(_guard_holds(guard, context, env) for guard in pattern.unless):
                         continue
+                    if not all(_guard_holds(guard, context, env) for guard in pattern.when):
+                        continue
+                    if rule.frameworks and _framework(env) not in rule.frameworks:
+                        continue
                 except Exception as exc:  # a rule's bug must not stop the other rules or files
                     failed.add(rule.code)
                     errors.append(_rule_crash(rule, exc))
@@ -205,6 +209,8 @@ class FileChecker:
         replacement = rendered.code
         if not rendered.atomic and self._needs_parentheses(hit.node):
             replacement = f"({replacement})"
+        elif rendered.atomic and getattr(hit.node, "lpar", ()):
+            start, end = self._outer_parentheses(hit.node, start, end)  # `(a + eps)` -> `a.sqrt()`
         edits = [self._edit(start, end, replacement)]
         edits.extend(dead)
         if rendered.imports:
@@ -244,6 +250,18 @@ class FileChecker:
         if self._parents is None:
             self._parents = {id(child): parent for parent in _walk(self.module) for child in parent.children}
         return self._parents
+
+    def _outer_parentheses(self, node, start: int, end: int) -> Tuple[int, int]:
+        """The span of a node with its own parentheses, when only whitespace lies between."""
+        text = self.text
+        outer_start, outer_end = start, end
+        for _ in node.lpar:
+            before = text[:outer_start].rstrip()
+            after_index = len(text) - len(text[outer_end:].lstrip())
+            if not before.endswith("(") or text[after_index:after_index + 1] != ")":
+                return start, end
+            outer_start, outer_end = len(before) - 1, after_index + 1
+        return outer_start, outer_end
 
     def _needs_parentheses(self, node: cst.CSTNode) -> bool:
         """Would an operator expression put where `node` is bind differently than `node` did?"""
@@ -304,6 +322,14 @@ class FileChecker:
         if not codes:
             return True
         return finding.code in {c.upper() for c in _CODES.findall(codes)}
+
+
+def _framework(env: Env) -> Optional[str]:
+    """The framework of the matched code: of its outermost call that names one."""
+    for term in env.terms:
+        if term.style not in ("operator", "constant") and len(term.frameworks) == 1:
+            return term.frameworks[0]
+    return None
 
 
 def _guard_holds(guard, context: Context, env: Env) -> bool:

@@ -7,6 +7,7 @@ a new kind of reasoning is a new predicate here that every rule can use, never a
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Callable, Dict, Optional
 
@@ -160,6 +161,24 @@ def is_op(ctx: Context, node: cst.BaseExpression, *ops: str) -> bool:
     return term is not None and term.op in ops
 
 
+_EPS_NAME = re.compile(r"^(eps|epsilon|tiny|smooth|.*_eps|eps_.*|.*epsilon.*)$", re.IGNORECASE)
+
+
+def is_eps(ctx: Context, node: cst.BaseExpression) -> bool:
+    """A small positive guard: a literal in (0, 1e-2], a name like `eps`, `self.epsilon`, or
+    `finfo(dtype).eps` / `.tiny`."""
+    resolved = ctx.resolve(node)
+    value = number(resolved)
+    if value is not None:
+        return 0 < value <= 1e-2
+    target = resolved if isinstance(resolved, (cst.Name, cst.Attribute)) else node
+    if isinstance(target, cst.Attribute):
+        return bool(_EPS_NAME.match(target.attr.value)) or target.attr.value in ("eps", "tiny", "smallest_normal")
+    if isinstance(target, cst.Name):
+        return bool(_EPS_NAME.match(target.value))
+    return False
+
+
 def truthy(ctx: Context, node: cst.BaseExpression) -> bool:
     """`True` or a non-zero number: `from_logits=True` is already the stable form."""
     node = ctx.resolve(node)
@@ -173,6 +192,7 @@ PREDICATES: Dict[str, Callable[..., bool]] = {
     "nonpositive": nonpositive,
     "is_op": is_op,
     "truthy": truthy,
+    "is_eps": is_eps,
 }
 
 

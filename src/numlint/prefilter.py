@@ -20,17 +20,21 @@ import ast
 import re
 from typing import AbstractSet, FrozenSet, List, Sequence
 
-from numlint.rules import Rule
+from numlint.rules import POWER_HALF, Rule
 
 # A file that mentions none of these cannot hold a hazard we know.
 FRAMEWORK_WORDS = frozenset({"numpy", "torch", "tensorflow", "jax", "scipy", "keras", "math", "statistics"})
 
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_POWER_HALF = re.compile(r"\*\*\s*\(?\s*(?:0?\.5|1\s*/\s*2)\b")
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
 
 
 def identifiers(text: str) -> FrozenSet[str]:
-    return frozenset(_IDENTIFIER.findall(text))
+    words = set(_IDENTIFIER.findall(text))
+    if _POWER_HALF.search(text):
+        words.add(POWER_HALF)
+    return frozenset(words)
 
 
 def rules_in_play(text: str, rules: Sequence[Rule]) -> List[Rule]:

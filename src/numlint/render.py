@@ -38,6 +38,7 @@ class _Piece:
     code: str
     atomic: bool
     positional: bool = True  # was it passed positionally in the source?
+    synthetic: bool = False  # a default the source left implicit
 
 
 class CannotRender(Exception):
@@ -50,6 +51,8 @@ class Renderer:
         self.env = env
         self.new_imports: List[str] = []
         self.keyword_args = {id(arg.node): arg.keyword for term in env.terms for arg in term.args.values()}
+        # defaults the matched code did not write (torch.std's correction=1): not written back either
+        self.synthetic = {id(arg.node) for term in env.terms for arg in term.args.values() if arg.synthetic}
         self.framework, self.style = self._choose()
 
     def _choose(self) -> Tuple[str, str]:
@@ -91,7 +94,9 @@ class Renderer:
                 raise CannotRender(f"${template.name} is absent")
             node = bound.node
             atomic = isinstance(node, _ATOMIC) or bool(getattr(node, "lpar", ()))
-            return _Piece(code(node), atomic, not self.keyword_args.get(id(node), False))
+            piece = _Piece(code(node), atomic, not self.keyword_args.get(id(node), False))
+            piece.synthetic = id(node) in self.synthetic
+            return piece
         if isinstance(template, PConst):
             value = template.value
             text = str(int(value)) if value.is_integer() else repr(value)
@@ -191,6 +196,9 @@ class Renderer:
             lambda n: signature.accepts(n) or binding.call_signature.accepts(n)
         )
         for name in list(present):
+            if present[name].synthetic and binding.defaults.get(name) == present[name].code:
+                del present[name]  # implicit in the source, the same default here: stays implicit
+                continue
             if name != "x" and not accepted(name):
                 if binding.defaults.get(name) == present[name].code:
                     del present[name]  # what the function does anyway (statistics.pvariance: axis 0)

@@ -25,7 +25,9 @@ CODE = re.compile(r"^[A-Z]{2,5}[0-9]{3}$")
 NAME = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 SAFETIES = (SAFE, UNSAFE, DISPLAY_ONLY)
 # Ops that can be written with an operator (`**`, `*`, `-`): a file needs no name to hold them.
-_OPERATOR_OPS = frozenset({"add", "sub", "mul", "div", "neg", "pow", "square", "sqrt", "eq", "ne", "is", "is_not", "not"})
+_OPERATOR_OPS = frozenset({"add", "sub", "mul", "div", "neg", "pow", "square", "eq", "ne", "is", "is_not", "not"})
+# `x ** 0.5` spells sqrt without a name: the prefilter sees it as this pseudo-identifier.
+POWER_HALF = "**0.5"
 
 
 class RuleError(ValueError):
@@ -44,6 +46,7 @@ class RulePattern:
     match: Pattern
     source: str
     unless: Tuple[Guard, ...]
+    when: Tuple[Guard, ...]  # all must hold
     fixes: Tuple[Pattern, ...]  # templates, tried in order until one renders
     fix_safety: str
     help: Optional[str]  # what to do when no fix can be written
@@ -77,6 +80,7 @@ class Rule:
     path: str
     numeric: Mapping[str, object]
     supersedes: Tuple[str, ...] = ()  # rules whose findings inside this one's are the same hazard
+    frameworks: Tuple[str, ...] = ()  # only code in these frameworks (a gradient hazard needs autograd)
 
     @property
     def fixable(self) -> bool:
@@ -99,7 +103,7 @@ def _ops_in(pattern: Pattern) -> List[str]:
 
 def _triggers(pattern: Pattern) -> Tuple[FrozenSet[str], ...]:
     ops = sorted({op for op in _ops_in(pattern) if op not in _OPERATOR_OPS})
-    return tuple(bindings.spellings_of(op) for op in ops)
+    return tuple(bindings.spellings_of(op) | ({POWER_HALF} if op == "sqrt" else set()) for op in ops)
 
 
 _GUARD = re.compile(r"^\s*([a-z_][a-z0-9_]*)\s*\(\s*(.*?)\s*\)\s*$")
@@ -168,8 +172,9 @@ def load_rule(path: Path) -> Rule:
         if safety not in SAFETIES:
             raise RuleError(f"{here}: fix-safety must be one of {', '.join(SAFETIES)}")
         guards = tuple(_guard(text, here, known) for text in _as_list(raw.get("unless")))
+        conditions = tuple(_guard(text, here, known) for text in _as_list(raw.get("when")))
         rule_patterns.append(
-            RulePattern(match, raw["match"], guards, fixes, safety, raw.get("help"), _triggers(match))
+            RulePattern(match, raw["match"], guards, conditions, fixes, safety, raw.get("help"), _triggers(match))
         )
     examples = []
     for index, raw in enumerate(data["examples"]):
@@ -199,6 +204,7 @@ def load_rule(path: Path) -> Rule:
         path=where,
         numeric=data.get("numeric", {}),
         supersedes=tuple(_as_list(data.get("supersedes"))),
+        frameworks=tuple(_as_list(data.get("frameworks"))),
     )
 
 

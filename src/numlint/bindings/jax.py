@@ -57,6 +57,7 @@ METHODS = dict(_numpy.METHODS)
 CONSTANTS = {"jax.numpy.nan": "nan", "jax.numpy.inf": "inf"}
 
 RENDER = {
+    "sqrt": [Render(function="jax.numpy.sqrt")],
     "isnan": [Render(function="jax.numpy.isnan")],
     "logical_not": [Render(function="jax.numpy.logical_not")],
     "logsumexp": [Render(function="jax.nn.logsumexp")],

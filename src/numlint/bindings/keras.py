@@ -73,6 +73,7 @@ for _prefix in ("keras", "tensorflow.keras"):
     MODULE_CLASSES[f"{_prefix}.layers.Softmax"] = ("softmax", "axis", "inputs, mask")
 
 RENDER = {
+    "sqrt": [Render(function="keras.ops.sqrt")],
     "logsumexp": [Render(function="keras.ops.logsumexp")],
     "log_softmax": [Render(function="keras.ops.log_softmax")],
     "var": [Render(function="keras.ops.var")],

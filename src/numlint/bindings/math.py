@@ -32,6 +32,7 @@ FUNCTIONS = {
 CONSTANTS = {"math.nan": "nan", "math.inf": "inf"}
 
 RENDER = {
+    "sqrt": [Render(function="math.sqrt")],
     "isnan": [Render(function="math.isnan")],
     "logical_not": [Render(template="not $x")],
     "var": [Render(function="statistics.pvariance")],

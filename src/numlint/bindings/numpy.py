@@ -58,6 +58,7 @@ METHODS = {
 CONSTANTS = {f"numpy.{name}": op for name, op in (("nan", "nan"), ("NaN", "nan"), ("NAN", "nan"), ("inf", "inf"), ("Inf", "inf"), ("Infinity", "inf"), ("PINF", "inf"))}
 
 RENDER = {
+    "sqrt": [Render(function="numpy.sqrt")],
     "isnan": [Render(function="numpy.isnan")],
     "logical_not": [Render(function="numpy.logical_not")],
     "logsumexp": [

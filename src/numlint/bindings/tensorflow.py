@@ -80,6 +80,7 @@ MIRRORS = {"tensorflow": ("tensorflow.compat.v1",)}
 CONSTANTS = {"tensorflow.experimental.numpy.nan": "nan"}
 
 RENDER = {
+    "sqrt": [Render(function="tensorflow.sqrt")],
     "isnan": [Render(function="tensorflow.math.is_nan")],
     "logical_not": [Render(function="tensorflow.math.logical_not")],
     "logsumexp": [Render(function="tensorflow.reduce_logsumexp")],

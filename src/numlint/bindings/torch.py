@@ -127,6 +127,7 @@ METHODS = {
 CONSTANTS = {"torch.nan": "nan", "torch.inf": "inf"}
 
 RENDER = {
+    "sqrt": [Render(function="torch.sqrt", method="sqrt")],
     "isnan": [Render(function="torch.isnan", method="isnan")],
     "logical_not": [Render(function="torch.logical_not", method="logical_not")],
     "logsumexp": [Render(function="torch.logsumexp", method="logsumexp")],
