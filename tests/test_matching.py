@@ -169,3 +169,12 @@ def test_positions_are_one_based_characters():
     assert (finding.location.row, finding.location.column) == (2, 13)
     # like ruff, the end column is one past the last character
     assert (finding.end_location.row, finding.end_location.column) == (2, 43)
+
+
+def test_latest_assignment_in_the_same_block_is_followed():
+    """`s = s.masked_fill(...)` style rebinding: the assignment just before the use is followed."""
+    code = "import torch\ns = x * 2\ns = torch.softmax(s, -1)\ny = torch.log(s)\n"
+    (finding,) = findings(code)
+    assert finding.code == "NUM102" and finding.fix is None  # `s` is rebound: nothing to inline
+    branchy = "import torch\ns = torch.softmax(x, -1)\nif flag:\n    s = s * mask\ny = torch.log(s)\n"
+    assert findings(branchy) == []

@@ -176,8 +176,9 @@ def _inputs(case: dict, dtype: str, seed: int = 0) -> dict:
     out = {}
     for name, expr in case.items():
         value = np.asarray(eval(expr, {"rng": rng, "np": np}))
-        # integer inputs (class labels) stay integers; everything else takes the case's dtype
-        out[name] = value if np.issubdtype(value.dtype, np.integer) else value.astype(dtype)
+        # integer inputs (class labels) and masks stay as they are; the rest takes the case's dtype
+        keep = np.issubdtype(value.dtype, np.integer) or value.dtype == np.bool_
+        out[name] = value if keep else value.astype(dtype)
     return out
 
 

@@ -280,6 +280,8 @@ class FileChecker:
                 continue
             seen.add(id(statement))
             name = name_node.value
+            if len(hit.scope.bindings.get(name, ())) != 1:
+                continue  # `s = s.masked_fill(...)`: other assignments still need it
             inside = sum(_references(node, name) for node in replaced)
             if hit.scope.uses(name) != inside:
                 continue

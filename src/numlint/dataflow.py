@@ -24,6 +24,7 @@ class BindingSite:
     order: int  # traversal order at which the binding takes effect
     value: Optional[cst.BaseExpression]  # the assigned value for `name = value`, else None
     statement: Optional[cst.SimpleStatementLine] = None  # the line holding `name = value`
+    block: int = 0  # id of the statement list the binding's statement is in
 
 
 @dataclass
@@ -33,6 +34,7 @@ class Scope:
     bindings: Dict[str, List[BindingSite]] = field(default_factory=dict)
     occurrences: Dict[str, int] = field(default_factory=dict)  # Name nodes in this scope and below
     not_local: Set[str] = field(default_factory=set)  # declared global / nonlocal
+    use_blocks: Dict[int, int] = field(default_factory=dict)  # use order -> its statement list (shared)
 
     def bind(self, name: str, site: BindingSite) -> None:
         self.bindings.setdefault(name, []).append(site)
@@ -44,11 +46,27 @@ class Scope:
         return sites[0]
 
     def value_of(self, name: str, before: int) -> Optional[BindingSite]:
-        """The binding a use at traversal order `before` reads, if it can be known."""
-        site = self.single_assignment(name)
-        if site is None or site.value is None or site.order >= before:
+        """The binding a use at traversal order `before` reads, if it can be known.
+
+        With one binding: that one, if it comes first. With several (`s = s.masked_fill(...)`):
+        the latest one before the use, only when it is a plain assignment in the same statement
+        list as the use — then it runs right before the use on every path, and no binding in
+        between (a later one in a nested block would be the latest) can intervene.
+        """
+        sites = self.bindings.get(name)
+        if not sites or name in self.not_local:
             return None
-        return site
+        if len(sites) == 1:
+            site = sites[0]
+            return site if site.value is not None and site.order < before else None
+        earlier = [site for site in sites if site.order < before]
+        if not earlier:
+            return None
+        latest = max(earlier, key=lambda site: site.order)
+        block = self.use_blocks.get(before)
+        if latest.value is None or latest.statement is None or block is None or latest.block != block:
+            return None
+        return latest
 
     def uses(self, name: str) -> int:
         """Reads of `name` in this scope (and nested ones), not counting its bindings."""
@@ -106,11 +124,13 @@ class FileFacts:
         self._statement: Optional[cst.SimpleStatementLine] = None
         self.block_size: Dict[int, int] = {}  # id(statement) -> statements in its block
         self.position_in_block: Dict[int, Tuple[int, int]] = {}  # id(statement) -> (id(block), index)
+        self.use_blocks: Dict[int, int] = {}  # candidate order -> id of its statement list
+        self._block_now = 0  # the statement list of the statement being walked
 
     # -- scopes ---------------------------------------------------------------------------------
     def _push(self, node: cst.CSTNode) -> None:
         parent = self.scopes[-1] if self.scopes else None
-        scope = Scope(node=node, parent=parent)
+        scope = Scope(node=node, parent=parent, use_blocks=self.use_blocks)
         if parent is None:
             self.module_scope = scope
         self.scopes.append(scope)
@@ -118,7 +138,7 @@ class FileFacts:
     def _bind(self, name: str, value: Optional[cst.BaseExpression] = None, scope: Optional[Scope] = None) -> None:
         self.imports.bound_names.add(name)
         statement = self._statement if value is not None else None
-        (scope or self.scopes[-1]).bind(name, BindingSite(self._order, value, statement))
+        (scope or self.scopes[-1]).bind(name, BindingSite(self._order, value, statement, self._block_now))
 
     def _bind_target(self, target: cst.BaseExpression) -> None:
         if isinstance(target, cst.Name):
@@ -262,6 +282,7 @@ class FileFacts:
         self.candidates.append(CandidateSite(node, self.scopes[-1], self._order))
         self.scope_of[id(node)] = self.scopes[-1]
         self.order_of[id(node)] = self._order
+        self.use_blocks[self._order] = self._block_now
 
     def visit_Call(self, node: cst.Call) -> None:
         self._candidate(node)
@@ -278,9 +299,13 @@ class FileFacts:
 
     def walk(self, root: cst.CSTNode) -> None:
         visit, leave = self._VISIT, self._LEAVE
-        stack: List[Tuple[cst.CSTNode, bool]] = [(root, False)]
+        positions = self.position_in_block
+        stack: List[Tuple[object, object]] = [(root, False)]
         while stack:
             node, leaving = stack.pop()
+            if node is None:  # back out of a statement: its statement list was `leaving`
+                self._block_now = leaving
+                continue
             cls = type(node)
             if leaving:
                 leave[cls](self, node)
@@ -288,6 +313,10 @@ class FileFacts:
             handler = visit.get(cls)
             if handler is not None and handler(self, node) is False:
                 continue
+            where = positions.get(id(node))
+            if where is not None:
+                stack.append((None, self._block_now))
+                self._block_now = where[0]
             if cls in leave:
                 stack.append((node, True))
             children = []

@@ -36,6 +36,9 @@ OP_SIGNATURES: Dict[str, Tuple[str, ...]] = {
     "flatten": ("x",),
     "nan": (),
     "inf": (),
+    "dtype_min": ("x",),
+    "masked_fill": ("x", "mask", "value"),
+    "where": ("condition", "x", "y"),
     "isnan": ("x",),
     "logical_not": ("x",),
     "not": ("x",),
@@ -196,6 +199,9 @@ class Viewer:
             word = node.args[0].value.evaluated_value.strip().lower().lstrip("+")
             if word in _FLOAT_WORDS:
                 return Term(_FLOAT_WORDS[word], node, {}, "constant", ())
+            if word.startswith("-") and word[1:] in _FLOAT_WORDS:  # float("-inf") is -(inf)
+                positive = cst.parse_expression(f'float("{word[1:]}")')
+                return Term("neg", node, {"x": Arg(positive, False, synthetic=True)}, "operator")
             return None
         if qualname is not None:
             binding = bindings.FUNCTIONS.get(qualname)

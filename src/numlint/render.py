@@ -9,6 +9,7 @@ user's own source text for them, comments and all.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Tuple, Union
 
@@ -144,6 +145,8 @@ class Renderer:
                     return self._render(_expand(candidate.template, template))
                 except CannotRender:
                     continue
+            if candidate.text is not None:
+                return self._render_text(candidate.text, args)
             for form in forms:
                 try:
                     if form == "module" and candidate.module:
@@ -158,6 +161,18 @@ class Renderer:
                 except CannotRender:
                     continue
         raise CannotRender(f"cannot write `{template.op}` with these arguments in {self.framework}")
+
+    def _render_text(self, text: str, args) -> _Piece:
+        def hole(match) -> str:
+            name = match.group(1)
+            if "." in name:
+                return self._spell(name)
+            value = args.get(name, ABSENT)
+            if value is ABSENT:
+                raise CannotRender(f"${name} is absent")
+            return _paren(value)
+
+        return _Piece(re.sub(r"\{([A-Za-z_][A-Za-z0-9_.]*)\}", hole, text), True)
 
     def _available(self, candidate: Render) -> bool:
         if candidate.when_imported is None:

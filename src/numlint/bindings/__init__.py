@@ -66,6 +66,7 @@ class Render:
     module: Optional[str] = None  # module class, from MODULE_CLASSES, built and called inline
     when_imported: Optional[str] = None  # only offered when the file imports this module
     template: Optional[str] = None  # or: a pattern over other ops, `$name` for canonical arguments
+    text: Optional[str] = None  # or: code with {qualified.name} and {argument} holes: "{torch.finfo}({x}.dtype).min"
 
 
 def parse_signature(text: str, rename: Mapping[str, str]) -> Signature:

@@ -13,6 +13,7 @@ _MOMENT = "a, axis, dtype, out, ddof, keepdims, *, where, correction"
 
 FUNCTIONS = {
     "jax.numpy.isnan": ("isnan", _UNARY),
+    "jax.numpy.where": ("where", "condition, x, y"),
     "jax.numpy.logical_not": ("logical_not", _UNARY),
     "jax.numpy.exp": ("exp", _UNARY),
     "jax.numpy.log": ("log", _UNARY),
@@ -57,6 +58,8 @@ METHODS = dict(_numpy.METHODS)
 CONSTANTS = {"jax.numpy.nan": "nan", "jax.numpy.inf": "inf"}
 
 RENDER = {
+    "dtype_min": [Render(text="{jax.numpy.finfo}({x}.dtype).min")],
+    "where": [Render(function="jax.numpy.where")],
     "sqrt": [Render(function="jax.numpy.sqrt")],
     "isnan": [Render(function="jax.numpy.isnan")],
     "logical_not": [Render(function="jax.numpy.logical_not")],

@@ -13,6 +13,7 @@ _MOMENT = "a, axis, dtype, out, ddof, keepdims, *, where, mean, correction"
 
 FUNCTIONS = {
     "numpy.isnan": ("isnan", _UFUNC),
+    "numpy.where": ("where", "condition, x, y"),
     "numpy.logical_not": ("logical_not", _UFUNC),
     "numpy.exp": ("exp", _UFUNC),
     "numpy.log": ("log", _UFUNC),
@@ -58,6 +59,8 @@ METHODS = {
 CONSTANTS = {f"numpy.{name}": op for name, op in (("nan", "nan"), ("NaN", "nan"), ("NAN", "nan"), ("inf", "inf"), ("Inf", "inf"), ("Infinity", "inf"), ("PINF", "inf"))}
 
 RENDER = {
+    "dtype_min": [Render(text="{numpy.finfo}({x}.dtype).min")],
+    "where": [Render(function="numpy.where")],
     "sqrt": [Render(function="numpy.sqrt")],
     "isnan": [Render(function="numpy.isnan")],
     "logical_not": [Render(function="numpy.logical_not")],

@@ -42,6 +42,7 @@ _TOP = {
     "divide": ("div", "x, y, name"),
     "truediv": ("div", "x, y, name"),
     "div": ("div", "x, y, name"),  # TF 1.x
+    "where": ("where", "condition, x, y, name"),
 }
 _MATH = dict(
     _TOP,
@@ -80,6 +81,8 @@ MIRRORS = {"tensorflow": ("tensorflow.compat.v1",)}
 CONSTANTS = {"tensorflow.experimental.numpy.nan": "nan"}
 
 RENDER = {
+    "dtype_min": [Render(text="{x}.dtype.min")],
+    "where": [Render(function="tensorflow.where")],
     "sqrt": [Render(function="tensorflow.sqrt")],
     "isnan": [Render(function="tensorflow.math.is_nan")],
     "logical_not": [Render(function="tensorflow.math.logical_not")],

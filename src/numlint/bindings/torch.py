@@ -9,6 +9,7 @@ RENAME = {
     "dim": "axis",
     "keepdim": "keepdims",
     "other": "y",
+    "condition": "condition",
     "exponent": "y",
     "correction": "ddof",
 }
@@ -23,6 +24,8 @@ _NLL = "input, target, weight, size_average, ignore_index, reduce, reduction"
 
 FUNCTIONS = {
     "torch.isnan": ("isnan", "input"),
+    "torch.masked_fill": ("masked_fill", "input, mask, value"),
+    "torch.where": ("where", "condition, input, other"),
     "torch.logical_not": ("logical_not", _UNARY),
     "torch.exp": ("exp", _UNARY),
     "torch.log": ("log", _UNARY),
@@ -122,11 +125,16 @@ METHODS = {
     "clamp": ("clamp", "min, max"),
     "clip": ("clamp", "min, max"),
     "flatten": ("flatten", "start_dim, end_dim"),
+    "masked_fill": ("masked_fill", "mask, value"),
+    "masked_fill_": ("masked_fill", "mask, value"),
 }
 
 CONSTANTS = {"torch.nan": "nan", "torch.inf": "inf"}
 
 RENDER = {
+    "dtype_min": [Render(text="{torch.finfo}({x}.dtype).min")],
+    "masked_fill": [Render(function="torch.masked_fill", method="masked_fill")],
+    "where": [Render(function="torch.where")],
     "sqrt": [Render(function="torch.sqrt", method="sqrt")],
     "isnan": [Render(function="torch.isnan", method="isnan")],
     "logical_not": [Render(function="torch.logical_not", method="logical_not")],
