@@ -119,6 +119,7 @@ class FileChecker:
                     continue
                 hits.append(_Hit(rule, pattern, site.node, site.scope, env))
                 break  # one finding per rule and node: the first pattern that matches
+        hits = [hit for hit in hits if not hit.rule.consumers or self._reaches(hit, viewer, hit.rule.consumers)]
         hits = self._outermost(hits)
         findings = []
         for hit in hits:
@@ -251,6 +252,36 @@ class FileChecker:
             self._parents = {id(child): parent for parent in _walk(self.module) for child in parent.children}
         return self._parents
 
+    def _reaches(self, hit: _Hit, viewer: Viewer, ops) -> bool:
+        """Does the matched value flow into one of `ops`: as (part of) an argument of such a call
+        in the same statement, or through the name it is assigned to, read later in the scope?"""
+        parents = self._parent_map()
+        node, assigned = hit.node, None
+        while id(node) in parents:
+            parent = parents[id(node)]
+            if isinstance(parent, cst.Call):
+                term = viewer.view(parent)
+                if term is not None and term.op in ops and any(a.node is node or _contains(a.node, node) for a in term.args.values()):
+                    return True
+            if isinstance(parent, cst.Assign) and node is parent.value and len(parent.targets) == 1:
+                target = parent.targets[0].target
+                assigned = target.value if isinstance(target, cst.Name) else None
+            if isinstance(parent, (cst.SimpleStatementLine, cst.BaseCompoundStatement)):
+                break
+            node = parent
+        if assigned is None:
+            return False
+        start = self.facts.order_of.get(id(hit.node), 0)
+        for site in self.facts.candidates:
+            if site.scope is not hit.scope or site.order <= start:
+                continue
+            term = viewer.view(site.node)
+            if term is None or term.op not in ops:
+                continue
+            if any(_references(arg.node, assigned) for arg in term.args.values()):
+                return True
+        return False
+
     def _outer_parentheses(self, node, start: int, end: int) -> Tuple[int, int]:
         """The span of a node with its own parentheses, when only whitespace lies between."""
         text = self.text
@@ -358,6 +389,10 @@ def _references(node: cst.CSTNode, name: str) -> int:
         elif isinstance(sub, cst.Name) and sub.value == name and id(sub) not in skip:
             count += 1
     return count
+
+
+def _contains(tree: cst.CSTNode, node: cst.CSTNode) -> bool:
+    return any(sub is node for sub in _walk(tree))
 
 
 def _walk(node: cst.CSTNode):

@@ -186,6 +186,20 @@ def truthy(ctx: Context, node: cst.BaseExpression) -> bool:
     return (isinstance(node, cst.Name) and node.value == "True") or (value is not None and value != 0)
 
 
+def variance_like(ctx: Context, node: cst.BaseExpression) -> bool:
+    """A variance: `var(x)`, or a mean (or sum) of squares — what normalisation layers take the
+    square root of (an optimiser's second-moment state is not: it is never differentiated)."""
+    term = ctx.term(node)
+    if term is None:
+        return False
+    if term.op == "var":
+        return True
+    if term.op in ("mean", "sum"):
+        inner = ctx.term(term.args["x"].node)
+        return inner is not None and inner.op == "square"
+    return False
+
+
 PREDICATES: Dict[str, Callable[..., bool]] = {
     "max_shifted": max_shifted,
     "constant": constant,
@@ -193,6 +207,7 @@ PREDICATES: Dict[str, Callable[..., bool]] = {
     "is_op": is_op,
     "truthy": truthy,
     "is_eps": is_eps,
+    "variance_like": variance_like,
 }
 
 

@@ -81,6 +81,7 @@ class Rule:
     numeric: Mapping[str, object]
     supersedes: Tuple[str, ...] = ()  # rules whose findings inside this one's are the same hazard
     frameworks: Tuple[str, ...] = ()  # only code in these frameworks (a gradient hazard needs autograd)
+    consumers: Tuple[str, ...] = ()  # only when the value reaches one of these ops (a -inf mask, a softmax)
 
     @property
     def fixable(self) -> bool:
@@ -205,6 +206,7 @@ def load_rule(path: Path) -> Rule:
         numeric=data.get("numeric", {}),
         supersedes=tuple(_as_list(data.get("supersedes"))),
         frameworks=tuple(_as_list(data.get("frameworks"))),
+        consumers=tuple(_as_list(data.get("consumers"))),
     )
 
 
