@@ -67,13 +67,21 @@ class POp:
 
 
 @dataclass(frozen=True)
+class PBind:
+    """`($c := cosine_similarity($a, $b))`: match the inner pattern and bind the node to `$c`."""
+
+    name: str
+    pattern: "Pattern"
+
+
+@dataclass(frozen=True)
 class PWord:
     """`True`, `False` or `None`: matches that name in the source."""
 
     word: str
 
 
-Pattern = Union[PVar, PConst, PWord, POp]
+Pattern = Union[PVar, PConst, PWord, PBind, POp]
 
 _METAVAR = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 _PREFIX = "__mv_"
@@ -93,6 +101,8 @@ def parse(text: str) -> Pattern:
 def _convert(node: ast.AST, text: str) -> Pattern:
     if isinstance(node, ast.Name) and node.id.startswith(_PREFIX):
         return PVar(node.id[len(_PREFIX):])
+    if isinstance(node, ast.NamedExpr) and node.target.id.startswith(_PREFIX):
+        return PBind(node.target.id[len(_PREFIX):], _convert(node.value, text))
     if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) and not isinstance(node.value, bool):
         return PConst(float(node.value))
     if isinstance(node, ast.Constant) and node.value in (True, False, None):
@@ -135,6 +145,8 @@ def metavariables(pattern: Pattern) -> List[str]:
         return [] if pattern.name == "_" else [pattern.name]
     if isinstance(pattern, POp):
         return [name for _, sub in pattern.args for name in metavariables(sub)]
+    if isinstance(pattern, PBind):
+        return [pattern.name] + metavariables(pattern.pattern)
     return []
 
 
@@ -210,6 +222,11 @@ class Matcher:
             return number(node) == pattern.value
         if isinstance(pattern, PWord):
             return isinstance(node, cst.Name) and node.value == pattern.word
+        if isinstance(pattern, PBind):
+            if not self._match(pattern.pattern, node, env, scope, order, resolved):
+                return False
+            env.values[pattern.name] = Bound(node, resolved)
+            return True
         term = self.viewer.view(node)
         if term is None or term.op != pattern.op:
             site = self.resolve(node, scope, order)

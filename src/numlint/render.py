@@ -19,7 +19,7 @@ from numlint import bindings
 from numlint.bindings import CANONICAL_DEFAULTS, Binding, Render
 from numlint.imports import ImportTable
 from numlint.ops import code
-from numlint.patterns import ABSENT, Absent, Env, Pattern, PConst, POp, PVar, PWord, parse, substitute
+from numlint.patterns import ABSENT, Absent, Env, Pattern, PConst, POp, PVar, PWord, metavariables, parse, substitute
 
 _ATOMIC = (cst.Name, cst.Attribute, cst.Call, cst.Subscript, cst.Integer, cst.Float, cst.SimpleString,
            cst.List, cst.Tuple, cst.Dict, cst.Set, cst.ListComp, cst.DictComp, cst.SetComp)
@@ -100,8 +100,9 @@ class Renderer:
             return piece
         if isinstance(template, PConst):
             value = template.value
-            text = str(int(value)) if value.is_integer() else repr(value)
-            return _Piece(text, value >= 0)
+            text = str(int(value)) if value.is_integer() else re.sub(r"e([+-])0(\d)", r"e\1\2", repr(value))
+            # -1 needs no parentheses in `-1 + 1e-6`; templates never raise a negative literal to a power
+            return _Piece(text, True)
         if isinstance(template, PWord):
             return _Piece(template.word, True)
         if template.op in _OPERATOR_TEXT:
@@ -124,7 +125,7 @@ class Renderer:
                     values[name] = ABSENT
                     continue
             piece = self._render(sub)
-            if isinstance(sub, (PConst, PWord)) and name not in _OPERANDS:
+            if not metavariables(sub) and name not in _OPERANDS:
                 piece.positional = False  # `axis=0`, `from_logits=True` read better by name
             values[name] = piece
         return values

@@ -99,6 +99,8 @@ class Rule:
 def _ops_in(pattern: Pattern) -> List[str]:
     if isinstance(pattern, patterns.POp):
         return [pattern.op] + [op for _, sub in pattern.args for op in _ops_in(sub)]
+    if isinstance(pattern, patterns.PBind):
+        return _ops_in(pattern.pattern)
     return []
 
 

@@ -12,6 +12,9 @@ _BINARY = "x1, x2, /"
 _MOMENT = "a, axis, dtype, out, ddof, keepdims, *, where, correction"
 
 FUNCTIONS = {
+    "jax.numpy.arccos": ("acos", _UNARY),
+    "jax.numpy.arcsin": ("asin", _UNARY),
+    "jax.numpy.linalg.norm": ("norm", "x, ord, axis, keepdims"),
     "jax.numpy.isnan": ("isnan", _UNARY),
     "jax.numpy.where": ("where", "condition, x, y"),
     "jax.numpy.logical_not": ("logical_not", _UNARY),
@@ -58,6 +61,9 @@ METHODS = dict(_numpy.METHODS)
 CONSTANTS = {"jax.numpy.nan": "nan", "jax.numpy.inf": "inf"}
 
 RENDER = {
+    "clamp": [Render(function="jax.numpy.clip")],
+    "acos": [Render(function="jax.numpy.arccos")],
+    "asin": [Render(function="jax.numpy.arcsin")],
     "dtype_min": [Render(text="{jax.numpy.finfo}({x}.dtype).min")],
     "where": [Render(function="jax.numpy.where")],
     "sqrt": [Render(function="jax.numpy.sqrt")],

@@ -8,6 +8,8 @@ RENAME = {"iterable": "x", "data": "x"}
 _FIRST_AXIS = {"defaults": {"axis": "0"}}
 
 FUNCTIONS = {
+    "math.acos": ("acos", "x"),
+    "math.asin": ("asin", "x"),
     "math.isnan": ("isnan", "x"),
     "math.exp": ("exp", "x"),
     "math.log": ("log", "x, base"),
@@ -32,6 +34,8 @@ FUNCTIONS = {
 CONSTANTS = {"math.nan": "nan", "math.inf": "inf"}
 
 RENDER = {
+    "acos": [Render(function="math.acos")],
+    "asin": [Render(function="math.asin")],
     "sqrt": [Render(function="math.sqrt")],
     "isnan": [Render(function="math.isnan")],
     "logical_not": [Render(template="not $x")],

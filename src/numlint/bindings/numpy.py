@@ -12,6 +12,9 @@ _REDUCE = "a, axis, dtype, out, keepdims, initial, where"
 _MOMENT = "a, axis, dtype, out, ddof, keepdims, *, where, mean, correction"
 
 FUNCTIONS = {
+    "numpy.arccos": ("acos", _UFUNC),
+    "numpy.arcsin": ("asin", _UFUNC),
+    "numpy.linalg.norm": ("norm", "x, ord, axis, keepdims"),
     "numpy.isnan": ("isnan", _UFUNC),
     "numpy.where": ("where", "condition, x, y"),
     "numpy.logical_not": ("logical_not", _UFUNC),
@@ -59,6 +62,9 @@ METHODS = {
 CONSTANTS = {f"numpy.{name}": op for name, op in (("nan", "nan"), ("NaN", "nan"), ("NAN", "nan"), ("inf", "inf"), ("Inf", "inf"), ("Infinity", "inf"), ("PINF", "inf"))}
 
 RENDER = {
+    "clamp": [Render(function="numpy.clip", method="clip")],
+    "acos": [Render(function="numpy.arccos")],
+    "asin": [Render(function="numpy.arcsin")],
     "dtype_min": [Render(text="{numpy.finfo}({x}.dtype).min")],
     "where": [Render(function="numpy.where")],
     "sqrt": [Render(function="numpy.sqrt")],

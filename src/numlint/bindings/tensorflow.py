@@ -11,6 +11,9 @@ RENAME = {
     "reduction_indices": "axis",
     "keep_dims": "keepdims",
     "dim": "axis",
+    "t": "x",
+    "clip_value_min": "min",
+    "clip_value_max": "max",
 }
 
 _UNARY = "x, name"
@@ -53,6 +56,8 @@ _MATH = dict(
     log_sigmoid=("logsigmoid", _UNARY),
     softplus=("softplus", "features, name"),
     xlogy=("xlogy", "x, y, name"),
+    acos=("acos", _UNARY),
+    asin=("asin", _UNARY),
     is_nan=("isnan", _UNARY),
     logical_not=("logical_not", _UNARY),
 )
@@ -81,6 +86,8 @@ MIRRORS = {"tensorflow": ("tensorflow.compat.v1",)}
 CONSTANTS = {"tensorflow.experimental.numpy.nan": "nan"}
 
 RENDER = {
+    "clamp": [Render(function="tensorflow.clip_by_value")],
+    "acos": [Render(function="tensorflow.math.acos")],
     "dtype_min": [Render(text="{x}.dtype.min")],
     "where": [Render(function="tensorflow.where")],
     "sqrt": [Render(function="tensorflow.sqrt")],

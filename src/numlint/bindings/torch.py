@@ -10,6 +10,9 @@ RENAME = {
     "keepdim": "keepdims",
     "other": "y",
     "condition": "condition",
+    "x1": "x",
+    "x2": "y",
+    "p": "ord",
     "exponent": "y",
     "correction": "ddof",
 }
@@ -23,6 +26,15 @@ _BCE = "input, target, weight, size_average, reduce, reduction"
 _NLL = "input, target, weight, size_average, ignore_index, reduce, reduction"
 
 FUNCTIONS = {
+    "torch.acos": ("acos", _UNARY),
+    "torch.arccos": ("acos", _UNARY),
+    "torch.asin": ("asin", _UNARY),
+    "torch.arcsin": ("asin", _UNARY),
+    "torch.norm": ("norm", "input, p, dim, keepdim, out, dtype"),
+    "torch.linalg.norm": ("norm", "input, ord, dim, keepdim, *, out, dtype"),
+    "torch.linalg.vector_norm": ("norm", "input, ord, dim, keepdim, *, dtype, out"),
+    "torch.nn.functional.cosine_similarity": ("cosine_similarity", "x1, x2, dim, eps"),
+    "torch.cosine_similarity": ("cosine_similarity", "x1, x2, dim, eps"),
     "torch.isnan": ("isnan", "input"),
     "torch.masked_fill": ("masked_fill", "input, mask, value"),
     "torch.where": ("where", "condition, input, other"),
@@ -100,6 +112,11 @@ MODULE_CLASSES = {
 }
 
 METHODS = {
+    "acos": ("acos", ""),
+    "arccos": ("acos", ""),
+    "asin": ("asin", ""),
+    "arcsin": ("asin", ""),
+    "norm": ("norm", "p, dim, keepdim, dtype"),
     "exp": ("exp", ""),
     "log": ("log", ""),
     "log1p": ("log1p", ""),
@@ -132,6 +149,9 @@ METHODS = {
 CONSTANTS = {"torch.nan": "nan", "torch.inf": "inf"}
 
 RENDER = {
+    "clamp": [Render(function="torch.clamp", method="clamp")],
+    "acos": [Render(function="torch.acos", method="acos")],
+    "asin": [Render(function="torch.asin", method="asin")],
     "dtype_min": [Render(text="{torch.finfo}({x}.dtype).min")],
     "masked_fill": [Render(function="torch.masked_fill", method="masked_fill")],
     "where": [Render(function="torch.where")],

@@ -1,0 +1,1 @@
+"""numlint inside other tools (flake8)."""
