@@ -106,7 +106,7 @@ class FileChecker:
                     env = matcher.match(pattern.match, site.node, site.scope, site.order)
                     if env is None:
                         continue
-                    context = Context(viewer, site.scope, site.order)
+                    context = Context(viewer, site.scope, site.order, matcher.origin)
                     if any(_guard_holds(guard, context, env) for guard in pattern.unless):
                         continue
                     if not all(_guard_holds(guard, context, env) for guard in pattern.when):

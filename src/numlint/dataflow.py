@@ -139,6 +139,8 @@ class FileFacts:
         self.imports.bound_names.add(name)
         statement = self._statement if value is not None else None
         (scope or self.scopes[-1]).bind(name, BindingSite(self._order, value, statement, self._block_now))
+        # names inside an assigned value are read where the assignment is: record its block too
+        self.use_blocks.setdefault(self._order, self._block_now)
 
     def _bind_target(self, target: cst.BaseExpression) -> None:
         if isinstance(target, cst.Name):

@@ -37,6 +37,8 @@ OP_SIGNATURES: Dict[str, Tuple[str, ...]] = {
     "nan": (),
     "inf": (),
     "dtype_min": ("x",),
+    "dtype_tiny": ("x",),
+    "relu": ("x",),
     "acos": ("x",),
     "asin": ("x",),
     "norm": ("x", "ord", "axis", "keepdims"),

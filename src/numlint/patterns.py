@@ -89,6 +89,14 @@ _BINOPS = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "div", ast.
 _COMPARES = {ast.Eq: "eq", ast.NotEq: "ne", ast.Is: "is", ast.IsNot: "is_not"}
 
 
+def subtree(node: cst.CSTNode):
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        yield current
+        stack.extend(current.children)
+
+
 def parse(text: str) -> Pattern:
     source = _METAVAR.sub(lambda m: _PREFIX + m.group(1), text.strip())
     try:
@@ -189,6 +197,9 @@ class Matcher:
 
     def __init__(self, viewer: Viewer) -> None:
         self.viewer = viewer
+        # Names inside a value reached through an assignment are read where that assignment is:
+        # node id -> the order to resolve them at.
+        self.origin: Dict[int, int] = {}
 
     def match(self, pattern: Pattern, node: cst.BaseExpression, scope: Scope, order: int) -> Optional[Env]:
         env = Env()
@@ -196,7 +207,11 @@ class Matcher:
 
     def resolve(self, node: cst.BaseExpression, scope: Scope, order: int) -> Optional[BindingSite]:
         if isinstance(node, cst.Name):
-            return scope.value_of(node.value, order)
+            site = scope.value_of(node.value, self.origin.get(id(node), order))
+            if site is not None:
+                for sub in subtree(site.value):
+                    self.origin.setdefault(id(sub), site.order)
+            return site
         return None
 
     def same(self, a: Union[cst.BaseExpression, Absent], b: Union[cst.BaseExpression, Absent], scope: Scope, order: int) -> bool:
@@ -233,7 +248,7 @@ class Matcher:
             if site is None or len(env.through) > 8:
                 return False
             env.through.append((node, site))
-            return self._match(pattern, site.value, env, scope, order, True)
+            return self._match(pattern, site.value, env, scope, site.order, True)
         if pattern.op in COMMUTATIVE and term.args.keys() >= {"x", "y"}:
             for first, second in (("x", "y"), ("y", "x")):
                 attempt = env.copy()

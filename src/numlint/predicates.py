@@ -8,14 +8,14 @@ a new kind of reasoning is a new predicate here that every rule can use, never a
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable, Dict, Optional
 
 import libcst as cst
 
 from numlint.dataflow import Scope
 from numlint.ops import Term, Viewer, number
-from numlint.patterns import Absent
+from numlint.patterns import Absent, subtree
 
 # Calls that return their argument's value unchanged for the forward pass.
 _TRANSPARENT_METHODS = frozenset({"detach", "clone", "float", "double", "half", "bfloat16", "item", "contiguous"})
@@ -31,13 +31,17 @@ class Context:
     viewer: Viewer
     scope: Scope
     order: int
+    origin: Dict[int, int] = field(default_factory=dict)  # node id -> order to resolve its names at
 
     def resolve(self, node: cst.BaseExpression, depth: int = 0) -> cst.BaseExpression:
-        """Follow a local name to its single assigned value, a few steps at most."""
+        """Follow a local name to the value it holds, a few steps at most. Names inside that value
+        are resolved where it was assigned, not where the match started."""
         while isinstance(node, cst.Name) and depth < 8:
-            site = self.scope.value_of(node.value, self.order)
+            site = self.scope.value_of(node.value, self.origin.get(id(node), self.order))
             if site is None:
                 break
+            for sub in subtree(site.value):
+                self.origin.setdefault(id(sub), site.order)
             node, depth = site.value, depth + 1
         return node
 
@@ -200,6 +204,41 @@ def variance_like(ctx: Context, node: cst.BaseExpression) -> bool:
     return False
 
 
+# Ops whose result is 0 for ordinary inputs (a zero vector, a constant feature, a dead unit).
+_CAN_BE_ZERO_OPS = frozenset({"norm", "std", "var", "relu"})
+_POSITIVE_OPS = frozenset({"exp", "sigmoid", "softmax", "softplus"})
+
+
+def can_be_zero(ctx: Context, node: cst.BaseExpression) -> bool:
+    """A value that is exactly 0 for ordinary inputs, with no guard around it: a normalised
+    count or weight `x / sum(x)`, a norm, a standard deviation or variance, `abs`, a square, a sum
+    or mean of those. Guarded forms (`x + eps`, `clamp(x, min=...)`, `maximum(x, c)`) are other
+    ops, so they never count."""
+    term = ctx.term(node)
+    if term is None:
+        return False
+    if term.op in _CAN_BE_ZERO_OPS:
+        return True
+    if term.op in ("sum", "mean"):
+        return can_be_zero(ctx, term.args["x"].node)
+    if term.op == "div" and {"x", "y"} <= set(term.args):
+        denominator = ctx.term(term.args["y"].node)
+        if denominator is not None and denominator.op == "sum":
+            # x / x.sum(): a distribution estimated from counts or weights; zero where x is,
+            # unless x is positive by construction (a sigmoid, an exp)
+            numerator = ctx.term(term.args["x"].node)
+            if numerator is not None and numerator.op in _POSITIVE_OPS:
+                return False
+            return _same_value(ctx, term.args["x"].node, denominator.args["x"].node)
+    return False
+
+
+def _same_value(ctx: Context, a: cst.BaseExpression, b: cst.BaseExpression) -> bool:
+    from numlint.ops import shape_key
+
+    return shape_key(ctx.resolve(a)) == shape_key(ctx.resolve(b))
+
+
 PREDICATES: Dict[str, Callable[..., bool]] = {
     "max_shifted": max_shifted,
     "constant": constant,
@@ -208,6 +247,7 @@ PREDICATES: Dict[str, Callable[..., bool]] = {
     "truthy": truthy,
     "is_eps": is_eps,
     "variance_like": variance_like,
+    "can_be_zero": can_be_zero,
 }
 
 

@@ -19,12 +19,12 @@ from numlint import bindings
 from numlint.bindings import CANONICAL_DEFAULTS, Binding, Render
 from numlint.imports import ImportTable
 from numlint.ops import code
-from numlint.patterns import ABSENT, Absent, Env, Pattern, PConst, POp, PVar, PWord, metavariables, parse, substitute
+from numlint.patterns import ABSENT, Absent, Env, Pattern, PConst, POp, PVar, PWord, parse, substitute
 
 _ATOMIC = (cst.Name, cst.Attribute, cst.Call, cst.Subscript, cst.Integer, cst.Float, cst.SimpleString,
            cst.List, cst.Tuple, cst.Dict, cst.Set, cst.ListComp, cst.DictComp, cst.SetComp)
 _OPERATOR_TEXT = {"add": "+", "sub": "-", "mul": "*", "div": "/"}
-_OPERANDS = frozenset({"x", "y", "target"})
+_OPERANDS = frozenset({"x", "y", "target", "value", "mask", "condition"})  # positional by convention
 
 
 @dataclass
@@ -125,7 +125,7 @@ class Renderer:
                     values[name] = ABSENT
                     continue
             piece = self._render(sub)
-            if not metavariables(sub) and name not in _OPERANDS:
+            if not isinstance(sub, PVar) and name not in _OPERANDS:
                 piece.positional = False  # `axis=0`, `from_logits=True` read better by name
             values[name] = piece
         return values

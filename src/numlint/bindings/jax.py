@@ -5,7 +5,7 @@ from numlint.bindings import numpy as _numpy
 
 FRAMEWORK = "jax"
 MODULES = ("jax",)
-RENAME = {"a": "x", "x1": "x", "x2": "y", "a_min": "min", "a_max": "max"}
+RENAME = {"a": "x", "arr": "x", "x1": "x", "x2": "y", "a_min": "min", "a_max": "max"}
 
 _UNARY = "x, /"
 _BINARY = "x1, x2, /"
@@ -17,6 +17,7 @@ FUNCTIONS = {
     "jax.numpy.linalg.norm": ("norm", "x, ord, axis, keepdims"),
     "jax.numpy.isnan": ("isnan", _UNARY),
     "jax.numpy.where": ("where", "condition, x, y"),
+    "jax.nn.relu": ("relu", "x"),
     "jax.numpy.logical_not": ("logical_not", _UNARY),
     "jax.numpy.exp": ("exp", _UNARY),
     "jax.numpy.log": ("log", _UNARY),
@@ -40,7 +41,7 @@ FUNCTIONS = {
     "jax.numpy.amax": ("max", "a, axis, out, keepdims, initial, where"),
     "jax.numpy.var": ("var", _MOMENT),
     "jax.numpy.std": ("std", _MOMENT),
-    "jax.numpy.clip": ("clamp", "a, a_min, a_max"),
+    "jax.numpy.clip": ("clamp", "arr, min, max, *, a, a_min, a_max"),
     "jax.numpy.ravel": ("flatten", "a, order"),
     "jax.nn.softmax": ("softmax", "x, axis, where, initial"),
     "jax.nn.log_softmax": ("log_softmax", "x, axis, where, initial"),
@@ -65,6 +66,9 @@ RENDER = {
     "acos": [Render(function="jax.numpy.arccos")],
     "asin": [Render(function="jax.numpy.arcsin")],
     "dtype_min": [Render(text="{jax.numpy.finfo}({x}.dtype).min")],
+    "dtype_tiny": [Render(text="{jax.numpy.finfo}({x}.dtype).tiny")],
+    "xlogy": [Render(function="jax.scipy.special.xlogy")],
+    "log": [Render(function="jax.numpy.log")],
     "where": [Render(function="jax.numpy.where")],
     "sqrt": [Render(function="jax.numpy.sqrt")],
     "isnan": [Render(function="jax.numpy.isnan")],

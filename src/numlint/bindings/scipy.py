@@ -18,6 +18,7 @@ FUNCTIONS = {
 }
 
 RENDER = {
+    "xlogy": [Render(function="scipy.special.xlogy")],
     "logsumexp": [Render(function="scipy.special.logsumexp")],
     "log_softmax": [Render(function="scipy.special.log_softmax")],
     "logsigmoid": [Render(function="scipy.special.log_expit")],

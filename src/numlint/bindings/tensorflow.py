@@ -63,6 +63,7 @@ _MATH = dict(
 )
 del _MATH["clip_by_value"]
 _NN = {
+    "relu": ("relu", "features, name"),
     "softmax": ("softmax", _SOFTMAX),
     "log_softmax": ("log_softmax", _SOFTMAX),
     "sigmoid": ("sigmoid", _UNARY),
@@ -89,6 +90,8 @@ RENDER = {
     "clamp": [Render(function="tensorflow.clip_by_value")],
     "acos": [Render(function="tensorflow.math.acos")],
     "dtype_min": [Render(text="{x}.dtype.min")],
+    "xlogy": [Render(function="tensorflow.math.xlogy")],
+    "log": [Render(function="tensorflow.math.log")],
     "where": [Render(function="tensorflow.where")],
     "sqrt": [Render(function="tensorflow.sqrt")],
     "isnan": [Render(function="tensorflow.math.is_nan")],

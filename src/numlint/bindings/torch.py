@@ -36,6 +36,8 @@ FUNCTIONS = {
     "torch.nn.functional.cosine_similarity": ("cosine_similarity", "x1, x2, dim, eps"),
     "torch.cosine_similarity": ("cosine_similarity", "x1, x2, dim, eps"),
     "torch.isnan": ("isnan", "input"),
+    "torch.relu": ("relu", "input"),
+    "torch.nn.functional.relu": ("relu", "input, inplace"),
     "torch.masked_fill": ("masked_fill", "input, mask, value"),
     "torch.where": ("where", "condition, input, other"),
     "torch.logical_not": ("logical_not", _UNARY),
@@ -113,6 +115,7 @@ MODULE_CLASSES = {
 
 METHODS = {
     "acos": ("acos", ""),
+    "relu": ("relu", ""),
     "arccos": ("acos", ""),
     "asin": ("asin", ""),
     "arcsin": ("asin", ""),
@@ -153,6 +156,9 @@ RENDER = {
     "acos": [Render(function="torch.acos", method="acos")],
     "asin": [Render(function="torch.asin", method="asin")],
     "dtype_min": [Render(text="{torch.finfo}({x}.dtype).min")],
+    "dtype_tiny": [Render(text="{torch.finfo}({x}.dtype).tiny")],
+    "xlogy": [Render(function="torch.xlogy", method="xlogy")],
+    "log": [Render(function="torch.log", method="log")],
     "masked_fill": [Render(function="torch.masked_fill", method="masked_fill")],
     "where": [Render(function="torch.where")],
     "sqrt": [Render(function="torch.sqrt", method="sqrt")],
