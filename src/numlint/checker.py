@@ -111,7 +111,8 @@ class FileChecker:
                         continue
                     if not all(_guard_holds(guard, context, env) for guard in pattern.when):
                         continue
-                    if rule.frameworks and _framework(env) not in rule.frameworks:
+                    frameworks = pattern.frameworks or rule.frameworks
+                    if frameworks and _framework(env) not in frameworks:
                         continue
                 except Exception as exc:  # a rule's bug must not stop the other rules or files
                     failed.add(rule.code)

@@ -230,11 +230,14 @@ class Viewer:
         candidates = [b for b in bindings.METHODS.get(func.attr.value, ()) if b.framework in self.frameworks]
         if not candidates:
             return None
-        binding = candidates[0]
-        args = _normalise(node, binding.signature, receiver, binding.defaults)
-        if args is None:
+        # The frameworks whose method takes these arguments: `x.max(axis=-1, keepdims=True)` is
+        # NumPy's even in a file that imports torch too.
+        fitting = [(b, _normalise(node, b.signature, receiver, b.defaults)) for b in candidates]
+        fitting = [(b, args) for b, args in fitting if args is not None]
+        if not fitting:
             return None
-        frameworks = tuple(b.framework for b in candidates)
+        binding, args = fitting[0]
+        frameworks = tuple(b.framework for b, _ in fitting)
         return Term(binding.op, node, args, "method", frameworks, binding)
 
     def _module_call(self, node: cst.Call) -> Optional[Term]:

@@ -51,6 +51,7 @@ class RulePattern:
     fix_safety: str
     help: Optional[str]  # what to do when no fix can be written
     triggers: Tuple[FrozenSet[str], ...]  # per required op: names that spell it
+    frameworks: Tuple[str, ...] = ()  # only code in these frameworks (else: the rule's)
 
     @property
     def root(self) -> str:
@@ -177,7 +178,8 @@ def load_rule(path: Path) -> Rule:
         guards = tuple(_guard(text, here, known) for text in _as_list(raw.get("unless")))
         conditions = tuple(_guard(text, here, known) for text in _as_list(raw.get("when")))
         rule_patterns.append(
-            RulePattern(match, raw["match"], guards, conditions, fixes, safety, raw.get("help"), _triggers(match))
+            RulePattern(match, raw["match"], guards, conditions, fixes, safety, raw.get("help"), _triggers(match),
+                        tuple(_as_list(raw.get("frameworks"))))
         )
     examples = []
     for index, raw in enumerate(data["examples"]):
