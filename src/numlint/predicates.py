@@ -142,6 +142,11 @@ def _sign(ctx: Context, node: cst.BaseExpression, depth: int = 0) -> int:
     return 0
 
 
+def nonnegative(ctx: Context, node: cst.BaseExpression) -> bool:
+    """Known >= 0: `abs(x)`, `x**2`, `exp(x)`, a non-negative literal, products of those."""
+    return _sign(ctx, node) > 0
+
+
 def nonpositive(ctx: Context, node: cst.BaseExpression) -> bool:
     """Known <= 0: `-abs(x)`, `-0.5 * (x / s) ** 2`, `-x**2 / (2 * s**2)`, `x - max(x)`, a literal."""
     return _sign(ctx, node) < 0
@@ -243,6 +248,7 @@ PREDICATES: Dict[str, Callable[..., bool]] = {
     "max_shifted": max_shifted,
     "constant": constant,
     "nonpositive": nonpositive,
+    "nonnegative": nonnegative,
     "is_op": is_op,
     "truthy": truthy,
     "is_eps": is_eps,

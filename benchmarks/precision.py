@@ -1,0 +1,84 @@
+"""Precision of the default rules on the pinned corpus, re-scored from labelled findings.
+
+    python benchmarks/corpus.py            # once: downloads the pinned packages
+    python benchmarks/precision.py         # runs numlint, scores against benchmarks/labels.tsv
+
+benchmarks/labels.tsv holds one line per finding a person has read: path (relative to the corpus
+folder), line, code, `real` or `false-positive`, and a note. Findings without a label are listed
+so they can be read and labelled; labels whose finding disappeared are listed too (a fixed false
+positive, or a lost true one: read them).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import re
+import subprocess
+import sys
+from collections import Counter, defaultdict
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+LABELS = HERE / "labels.tsv"
+FINDING = re.compile(r"^(?P<path>.+?):(?P<line>\d+):\d+: (?P<code>[A-Z]+\d+) ")
+
+
+def default_corpus() -> Path:
+    return Path(os.environ.get("NUMLINT_CORPUS", HERE.parent.parent / "numlint-corpus"))
+
+
+def run_numlint(corpus: Path) -> list:
+    packages = sorted(p.name for p in corpus.iterdir() if p.is_dir() and not p.name.startswith("_"))
+    if not packages:
+        sys.exit(f"precision: error: no corpus at {corpus}; run benchmarks/corpus.py first")
+    result = subprocess.run(
+        [sys.executable, "-m", "numlint", "check", "--output-format", "concise", "--exit-zero", "--no-cache", *packages],
+        cwd=corpus, capture_output=True, text=True,
+    )
+    if result.returncode != 0:
+        sys.exit(f"precision: error: numlint failed: {result.stderr.strip()[:500]}")
+    found = []
+    for line in result.stdout.splitlines():
+        match = FINDING.match(line)
+        if match:
+            found.append((match["path"], int(match["line"]), match["code"]))
+    return found
+
+
+def read_labels() -> dict:
+    with open(LABELS, newline="", encoding="utf-8") as handle:
+        rows = csv.DictReader(handle, delimiter="\t")
+        return {(r["path"], int(r["line"]), r["code"]): (r["label"], r["note"]) for r in rows}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--corpus", type=Path, default=default_corpus())
+    args = parser.parse_args()
+    labels = read_labels()
+    found = run_numlint(args.corpus)
+    counts: dict = defaultdict(Counter)
+    unlabelled = []
+    for key in found:
+        label = labels.get(key, ("unlabelled", ""))[0]
+        counts[key[2]][label] += 1
+        if label == "unlabelled":
+            unlabelled.append(key)
+    vanished = sorted(set(labels) - set(found))
+    print(f"{'rule':<8} {'findings':>8} {'real':>6} {'false+':>7} {'unlabelled':>10} {'precision':>10}")
+    for code in sorted(counts):
+        c = counts[code]
+        judged = c["real"] + c["false-positive"]
+        precision = f"{100 * c['real'] / judged:.0f}%" if judged else "-"
+        print(f"{code:<8} {sum(c.values()):>8} {c['real']:>6} {c['false-positive']:>7} {c['unlabelled']:>10} {precision:>10}")
+    for path, line, code in unlabelled:
+        print(f"unlabelled: {path}:{line} {code}")
+    for path, line, code in vanished:
+        print(f"no longer found ({labels[(path, line, code)][0]}): {path}:{line} {code}")
+    return 1 if unlabelled else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
