@@ -7,39 +7,13 @@ import os
 import stat
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
 import pytest
 
 from numlint.rules import registry
 
-HAZARDS = textwrap.dedent(
-    """\
-    import torch
-    import torch.nn.functional as F
-
-
-    def loss(x):
-        lse = torch.log(torch.sum(torch.exp(x), dim=1))
-        probs = F.softmax(x, dim=1)
-        logp = torch.log(probs)
-        return lse, logp
-    """
-)
-FIXED = textwrap.dedent(
-    """\
-    import torch
-    import torch.nn.functional as F
-
-
-    def loss(x):
-        lse = torch.logsumexp(x, dim=1)
-        logp = F.log_softmax(x, dim=1)
-        return lse, logp
-    """
-)
-CLEAN = "import torch\n\n\ndef f(x):\n    return torch.logsumexp(x, dim=1)\n"
+from samples import CLEAN, FIXED, HAZARDS  # noqa: E402  (tests/ is on sys.path under pytest)
 
 
 def numlint(*args, cwd=None, input=None):

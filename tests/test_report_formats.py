@@ -11,7 +11,6 @@ import json
 import os
 import subprocess
 import sys
-import textwrap
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from urllib.parse import unquote
@@ -26,32 +25,7 @@ from numlint.report import github as github_format
 from numlint.report import junit as junit_format
 from numlint.rules import registry
 
-HAZARDS = textwrap.dedent(
-    """\
-    import torch
-    import torch.nn.functional as F
-
-
-    def loss(x):
-        lse = torch.log(torch.sum(torch.exp(x), dim=1))
-        probs = F.softmax(x, dim=1)
-        logp = torch.log(probs)
-        return lse, logp
-    """
-)
-FIXED = textwrap.dedent(
-    """\
-    import torch
-    import torch.nn.functional as F
-
-
-    def loss(x):
-        lse = torch.logsumexp(x, dim=1)
-        logp = F.log_softmax(x, dim=1)
-        return lse, logp
-    """
-)
-CLEAN = "import torch\n\n\ndef f(x):\n    return torch.logsumexp(x, dim=1)\n"
+from samples import CLEAN, FIXED, HAZARDS  # noqa: E402
 BROKEN = "import torch\ndef f(:\n    return torch.log(torch.sum(torch.exp(x)))\n"
 MSG101 = "`log(sum(exp(x)))` overflows to inf once any x > 88.7 (float32) and is -inf when every x < -103"
 MSG102 = (

@@ -14,7 +14,7 @@ from numlint import dataflow, prefilter
 from numlint.dataflow import FileFacts, Scope
 from numlint.diagnostics import Edit, FileError, Finding, Fix, Position
 from numlint.ops import Viewer, code
-from numlint.patterns import ABSENT, Env, Matcher, metavariables
+from numlint.patterns import ABSENT, Env, Matcher, metavariables, subtree
 from numlint.predicates import Context, holds
 from numlint.render import CannotRender, render, shown
 from numlint.rules import Rule, RulePattern
@@ -164,7 +164,7 @@ class FileChecker:
                 (code, id(sub)) in reported
                 for code in (hit.rule.code, *hit.rule.supersedes)
                 for _, site in hit.env.through
-                for sub in _walk(site.value)
+                for sub in subtree(site.value)
             )  # the finding at the intermediate is where the fix belongs
             if not nested and not through_reported:
                 kept.append(hit)
@@ -230,7 +230,7 @@ class FileChecker:
         deleted = {(e.start_offset, e.end_offset) for e in dead}
         statement = self._statement_of(hit.node)
         for _, site in hit.env.through:
-            if site.statement is None or not any(sub is node for sub in _walk(site.value)):
+            if site.statement is None or not any(sub is node for sub in subtree(site.value)):
                 continue
             start, _ = self.span(site.statement)
             line_start = self.lines.starts[self.lines.position(start).row - 1]
@@ -250,7 +250,7 @@ class FileChecker:
     def _parent_map(self) -> Dict[int, cst.CSTNode]:
         # Built only for files with a fix to write, so most files never pay for it.
         if self._parents is None:
-            self._parents = {id(child): parent for parent in _walk(self.module) for child in parent.children}
+            self._parents = {id(child): parent for parent in subtree(self.module) for child in parent.children}
         return self._parents
 
     def _reaches(self, hit: _Hit, viewer: Viewer, ops) -> bool:
@@ -382,7 +382,7 @@ def _references(node: cst.CSTNode, name: str) -> int:
     """How many times `name` is read as a variable inside `node` (not `obj.name`, not `name=`)."""
     skip = set()
     count = 0
-    for sub in _walk(node):
+    for sub in subtree(node):
         if isinstance(sub, cst.Attribute):
             skip.add(id(sub.attr))
         elif isinstance(sub, cst.Arg) and sub.keyword is not None:
@@ -393,15 +393,7 @@ def _references(node: cst.CSTNode, name: str) -> int:
 
 
 def _contains(tree: cst.CSTNode, node: cst.CSTNode) -> bool:
-    return any(sub is node for sub in _walk(tree))
-
-
-def _walk(node: cst.CSTNode):
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        yield current
-        stack.extend(current.children)
+    return any(sub is node for sub in subtree(tree))
 
 
 # Places where an arithmetic expression needs no parentheses of its own.
@@ -425,7 +417,7 @@ def _movable(node: cst.BaseExpression, scope: Scope) -> bool:
     Only names, attributes, subscripts, literals and arithmetic (no calls, which may be costly or
     random, like dropout), whose names are not rebound in the scope.
     """
-    for sub in _walk(node):
+    for sub in subtree(node):
         if not isinstance(sub, _PURE):
             return False
         if isinstance(sub, cst.Name):
