@@ -278,5 +278,20 @@ def explain_rule(selector: str) -> None:
     click.echo(explain(matches[0]), nl=False)
 
 
+
+@main.command("server")
+def server() -> None:
+    """Run the language server on stdin/stdout, for editors (needs the `lsp` extra)."""
+    try:
+        from numlint.integrations import lsp
+    except ImportError as exc:
+        # Only a missing (or too old) pygls is the user's to fix; anything else is our bug.
+        if (exc.name or "").split(".")[0] not in ("pygls", "lsprotocol", "cattrs"):
+            raise
+        _fail("numlint server needs pygls: pip install 'numlint[lsp]'")
+        return
+    sys.exit(lsp.start())
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()
