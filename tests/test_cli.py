@@ -24,14 +24,6 @@ def numlint(*args, cwd=None, input=None):
     )
 
 
-@pytest.fixture
-def project(tmp_path):
-    (tmp_path / "pkg").mkdir()
-    (tmp_path / "pkg" / "model.py").write_text(HAZARDS)
-    (tmp_path / "pkg" / "clean.py").write_text(CLEAN)
-    return tmp_path
-
-
 def test_findings_exit_1_with_concise_lines(project):
     result = numlint("check", "pkg", "--output-format", "concise", cwd=project)
     assert result.returncode == 1, result.stderr

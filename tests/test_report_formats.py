@@ -50,14 +50,6 @@ def output(project, fmt, *paths, code=1):
     return result.stdout
 
 
-@pytest.fixture
-def project(tmp_path):
-    (tmp_path / "pkg").mkdir()
-    (tmp_path / "pkg" / "model.py").write_text(HAZARDS)
-    (tmp_path / "pkg" / "clean.py").write_text(CLEAN)
-    return tmp_path
-
-
 def test_formats_are_registered():
     assert {"github", "sarif", "gitlab", "junit"} <= set(FORMATS)
 
