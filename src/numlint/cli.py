@@ -12,10 +12,10 @@ from typing import List, Optional, Sequence
 
 import click
 
-from numlint import __version__
+from numlint import __version__, source
 from numlint.cache import Cache, fingerprint
 from numlint.config import ConfigError, find_pyproject, load_settings, select_rules, split_codes
-from numlint.diagnostics import SAFE, UNSAFE, FileResult
+from numlint.diagnostics import SAFE, UNSAFE, FileError, FileResult
 from numlint.discovery import discover
 from numlint.report import FORMATS
 from numlint.report.full import make_console
@@ -88,12 +88,20 @@ def check(paths, fix, unsafe_fixes, diff, select, extend_select, ignore, output_
         unsafe = settings.unsafe_fixes if unsafe_fixes is None else unsafe_fixes
         mode = Mode(fix=fix or diff, write=fix and not diff and not from_stdin, unsafe=unsafe)
         if from_stdin:
-            text = sys.stdin.read()
-            chosen = [rules[c] for c in sorted(selected)]
-            results = [check_source(text, chosen, stdin_filename or "-", mode)]
-            originals = {results[0].path: text}
-            if fix and not diff:
-                sys.stdout.write(results[0].source or text)
+            stdin_name = stdin_filename or "-"
+            try:
+                stdin_file = source.decode(sys.stdin.buffer.read())
+            except source.SourceError as exc:  # like an undecodable file: reported, exit 1
+                stdin_file = None
+                results = [FileResult(stdin_name, errors=(FileError(str(exc)),))]
+            if stdin_file is not None:
+                text = stdin_file.text
+                chosen = [rules[c] for c in sorted(selected)]
+                results = [check_source(text, chosen, stdin_name, mode)]
+            originals = {results[0].path: stdin_file.text} if stdin_file is not None else {}
+            if fix and not diff and stdin_file is not None:
+                sys.stdout.buffer.write(stdin_file.encode(results[0].source or stdin_file.text))
+                sys.stdout.flush()
                 sys.exit(EXIT_CLEAN if exit_zero or not results[0].findings else EXIT_FINDINGS)
         else:
             files = discover(paths or ["."], settings)

@@ -8,6 +8,7 @@ retried fix by fix so one bad fix cannot block the others. Rounds repeat until n
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 from typing import Callable, List, Sequence, Tuple
 
@@ -72,7 +73,9 @@ def parses(text: str) -> bool:
     except Exception:
         return False
     try:
-        compile(text, "<numlint-fix>", "exec", dont_inherit=True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the user's own SyntaxWarnings are not ours to print
+            compile(text, "<numlint-fix>", "exec", dont_inherit=True)
     except SyntaxError:
         return False
     except (ValueError, RecursionError, MemoryError):

@@ -85,7 +85,9 @@ def _blank_if_idle(node: ast.stmt, lines: List[str], triggers: AbstractSet[str])
     placeholder = f"{indent}{keyword} {node.name}" + (": pass" if keyword == "class" else "(): pass")
     for index in range(first, last):
         ending = _ending(lines[index])
-        lines[index] = (placeholder if index == node.lineno - 1 else "") + ending
+        # A space, not nothing: an empty line ending in CR next to one ending in LF would read as
+        # a single CRLF and shift every later row.
+        lines[index] = (placeholder if index == node.lineno - 1 else " ") + ending
     return True
 
 

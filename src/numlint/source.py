@@ -104,7 +104,8 @@ def write_atomic(path: str, data: bytes) -> None:
     The new content goes to a temporary file in the same directory (same file system), is flushed
     to disk, takes the original's permission bits, and is renamed over the original.
     """
-    directory = os.path.dirname(os.path.abspath(path))
+    path = os.path.realpath(path)  # through a symlink: write the target, keep the link
+    directory = os.path.dirname(path)
     mode = stat.S_IMODE(os.stat(path).st_mode)
     fd, tmp = tempfile.mkstemp(prefix=".numlint-", suffix=".tmp", dir=directory)
     try:
