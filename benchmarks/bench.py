@@ -85,6 +85,8 @@ RUFF_FOUND = re.compile(r"^Found (\d+) errors?", re.M)
 @dataclass
 class Run:
     wall: float
+    cpu: float  # user + system seconds of the process tree
+    others: Optional[float]  # CPU seconds the rest of the machine used meanwhile (Linux only)
     returncode: int
     rss_mb: float  # peak resident set of the process tree
     stdout: str
@@ -107,17 +109,22 @@ class Measure:
         return statistics.median(r.wall for r in self.runs)
 
     @property
+    def cpu(self) -> float:
+        return statistics.median(r.cpu for r in self.runs)
+
+    @property
     def rss_mb(self) -> float:
         return max(r.rss_mb for r in self.runs)
 
 
 def run(cmd: Sequence[str], cwd: Path) -> Run:
-    """Run `cmd`, returning its wall time, exit code, output and peak RSS.
+    """Run `cmd`, returning its wall and CPU time, exit code, output and peak RSS.
 
-    os.wait4 gives the rusage of this child alone; on Linux its ru_maxrss is the largest RSS of
-    the child and of the descendants it waited for (numlint's worker processes), which is what we
-    want and what `/usr/bin/time -v` reports, without depending on GNU time being installed.
+    os.wait4 gives the rusage of this child alone, counting the descendants it waited for
+    (numlint's worker processes): CPU times are summed over them and, on Linux, ru_maxrss is the
+    largest RSS among them. That is what `/usr/bin/time -v` reports, without needing GNU time.
     """
+    busy_before = machine_busy()
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         started = time.perf_counter()
         proc = subprocess.Popen(list(cmd), cwd=cwd, stdout=out, stderr=err, stdin=subprocess.DEVNULL)
@@ -128,8 +135,23 @@ def run(cmd: Sequence[str], cwd: Path) -> Run:
         rss_mb = usage.ru_maxrss / (1024 * 1024 if sys.platform == "darwin" else 1024)
         out.seek(0)
         err.seek(0)
-        return Run(wall, proc.returncode, rss_mb, out.read().decode("utf-8", "replace"),
+        cpu = usage.ru_utime + usage.ru_stime
+        busy_after = machine_busy()
+        others = None if busy_before is None or busy_after is None else max(0.0, busy_after - busy_before - cpu)
+        return Run(wall, cpu, others, proc.returncode, rss_mb, out.read().decode("utf-8", "replace"),
                    err.read().decode("utf-8", "replace"))
+
+
+def machine_busy() -> Optional[float]:
+    """CPU seconds all processes of the machine have used since boot (from /proc/stat)."""
+    try:
+        with open("/proc/stat") as handle:
+            fields = handle.readline().split()
+    except OSError:
+        return None
+    # user nice system idle iowait irq softirq steal ...: all but idle and iowait are busy.
+    ticks = [int(v) for v in fields[1:9]]
+    return (sum(ticks) - ticks[3] - ticks[4]) / os.sysconf("SC_CLK_TCK")
 
 
 def log(message: str) -> None:
@@ -207,9 +229,14 @@ def measure_peer(name: str, cmd_tail: List[str], exe: str, corpus: Path, runs: i
         log(f"{name}: run {index + 1}/{runs}")
         result = run([str(bin_dir / exe), *cmd_tail], corpus)
         measure.runs.append(result)
-        log(f"  {result.wall:.1f}s  exit {result.returncode}  {result.rss_mb:.0f} MB")
+        log(f"  {result.wall:.1f}s  cpu {result.cpu:.1f}s  exit {result.returncode}  {result.rss_mb:.0f} MB"
+            f"{others_note(result)}")
     measure.findings = count(measure.runs[-1])
     return measure
+
+
+def others_note(result: Run) -> str:
+    return "" if result.others is None else f"  (other processes: {result.others:.1f} cpu s)"
 
 
 def output_lines(result: Run) -> List[str]:
@@ -290,7 +317,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                 if result.returncode != 0:
                     sys.exit(f"bench: error: {measure.name} exited {result.returncode}: {result.stderr.strip()[-500:]}")
                 measure.runs.append(result)
-                log(f"  {measure.name:<15} {result.wall:7.2f}s  {result.rss_mb:6.0f} MB")
+                log(f"  {measure.name:<15} {result.wall:7.2f}s  cpu {result.cpu:7.2f}s  {result.rss_mb:6.0f} MB"
+                    f"{others_note(result)}")
             floor_info = json.loads(floor.runs[-1].stdout)
 
     # Every numlint run must report the same findings, whatever its cache and processes.
@@ -328,19 +356,27 @@ def report(info, corpus, files, floor_info, runs, peer_runs, floor, cold, warm, 
     print(f"floor: {floor_info.get('files', 0):,} files parsed by libcst, {floor_info.get('failed', 0)} failed to parse")
     print(f"medians of {runs} run(s); peers and ruff {peer_runs} run(s); wall time around each subprocess\n")
 
+    # CPU seconds (summed over a run's processes) are shown beside wall time: on a machine that
+    # other work shares, wall time swings from run to run while CPU time barely moves.
     rows = []
     for m in (floor, cold, warm, serial, *peers):
         if not m.ok:
-            rows.append((m.name, "-", "-", "-", "-", m.note))
+            rows.append((m.name, "-", "-", "-", "-", "-", "-", m.note))
             continue
         spread = f"{min(r.wall for r in m.runs):.1f}-{max(r.wall for r in m.runs):.1f}" if len(m.runs) > 1 else ""
-        rows.append((m.name, f"{m.wall:.2f}", f"{m.wall / base:.3f}", f"{m.rss_mb:.0f}",
-                     "-" if m.findings is None else str(m.findings), spread))
-    header = ("measurement", "median s", "x floor", "peak RSS MB", "findings", "range s / note")
+        rows.append((m.name, f"{m.wall:.2f}", f"{m.wall / base:.3f}", f"{m.cpu:.2f}", f"{m.cpu / floor.cpu:.3f}",
+                     f"{m.rss_mb:.0f}", "-" if m.findings is None else str(m.findings), spread))
+    header = ("measurement", "wall s", "x floor", "cpu s", "x floor", "peak RSS MB", "findings", "wall range / note")
     widths = [max(len(str(row[i])) for row in rows + [header]) for i in range(len(header))]
     for row in [header] + rows:
-        print("  ".join(str(cell).ljust(w) if i in (0, 5) else str(cell).rjust(w)
+        print("  ".join(str(cell).ljust(w) if i in (0, 7) else str(cell).rjust(w)
                         for i, (cell, w) in enumerate(zip(row, widths))).rstrip())
+    # How much of the machine other processes took while ours ran: a fair run has almost none.
+    shares = [r.others / (r.wall * int(info["cores"])) for m in (floor, cold, warm, serial, *peers)
+              for r in m.runs if r.others is not None and r.wall > 0]
+    if shares and max(shares) > 0.05:
+        print(f"note: other processes used up to {max(shares):.0%} of the machine's CPU during a run, so wall "
+              f"times are noisy; CPU seconds are much less so")
 
     print("\ntargets (issue 6):")
     targets = [
@@ -368,7 +404,8 @@ def report(info, corpus, files, floor_info, runs, peer_runs, floor, cold, warm, 
           f"{'OK' if not differences else f'DIFFER ({differences} lines)'} ({cold.findings} findings)")
 
     if json_path:
-        figures = {m.name: {"median_s": m.wall, "runs_s": [r.wall for r in m.runs], "peak_rss_mb": m.rss_mb,
+        figures = {m.name: {"median_s": m.wall, "runs_s": [r.wall for r in m.runs], "cpu_s": [r.cpu for r in m.runs],
+                            "others_cpu_s": [r.others for r in m.runs], "peak_rss_mb": m.rss_mb,
                             "findings": m.findings} if m.ok else {"note": m.note}
                    for m in (floor, cold, warm, serial, *peers)}
         json_path.write_text(json.dumps({"date": datetime.date.today().isoformat(), "machine": info,

@@ -15,6 +15,7 @@ from __future__ import annotations
 import errno
 import fnmatch
 import os
+import re
 import shutil
 import stat
 import subprocess
@@ -206,22 +207,77 @@ def test_odd_file_beside_an_ordinary_one(tmp_path, case):
     assert code == 1, (code, out)
 
 
-@pytest.mark.parametrize("jobs", ["1", "2"])
-def test_every_odd_file_in_one_tree(tmp_path, jobs):
-    """All the cases at once, serially and in worker processes (which need 8+ files)."""
+def test_every_odd_file_in_one_tree(tmp_path):
+    """All the cases at once, in worker processes (used from 8 files on; the tests above run serially)."""
     (tmp_path / "ordinary.py").write_text(HAZARD)
     folders = {}
     for index, case in enumerate(CASES):
         folder = tmp_path / f"case{index:02d}"
         folder.mkdir()
         folders[case] = (folder.name, _case_files(case, folder))
-    code, out, err = concise(".", cwd=tmp_path, extra=("-j", jobs))
+    code, out, err = concise(".", cwd=tmp_path, extra=("-j", "2"))
     no_traceback(err)
     assert code == 1
     lines = out.splitlines()
     assert any(line.startswith(ORDINARY_LINE) for line in lines)
     for case, (folder, names) in folders.items():
         _check_report(lines, CASES[case][1], names, prefix=folder + os.sep)
+
+
+def test_fix_and_diff_over_every_odd_file(tmp_path):
+    """`--diff` and `--fix` on the whole tree: no traceback, and every file is either untouched or
+    holds exactly the expected rewrite (nothing else in it changed), and compiles."""
+    (tmp_path / "ordinary.py").write_text(HAZARD)
+    for index, case in enumerate(CASES):
+        folder = tmp_path / f"case{index:02d}"
+        folder.mkdir()
+        _case_files(case, folder)
+
+    def files():
+        return {p: p.read_bytes() for p in sorted(tmp_path.rglob("*.py")) if p.is_file()}
+
+    before = files()
+    diff = numlint("check", "--diff", ".", "--no-cache", cwd=tmp_path)
+    no_traceback(diff.stderr.decode())
+    assert files() == before
+    fixed = numlint("check", "--fix", ".", "--output-format", "concise", "--no-cache", cwd=tmp_path)
+    no_traceback(fixed.stderr.decode())
+    after = files()
+    assert set(after) == set(before)
+    for path, data in after.items():
+        if data == before[path]:
+            continue
+        original = before[path]
+        newline = b"\r\n" if b"\r\n" in original else b"\r" if b"\r" in original else b"\n"
+        expected = {
+            original.replace(LSE.encode(), LSE_FIXED.encode()),
+            FIXED.encode().replace(b"\n", newline),
+        }
+        around = re.search(rb"(\(*)" + re.escape(LSE.encode()) + rb"(\)*)", original)
+        if around:  # the hazard's own redundant parentheses go with it: `((log(...)))` -> `logsumexp(...)`
+            n = min(len(around.group(1)), len(around.group(2)))
+            expected.add(original[:around.start() + len(around.group(1)) - n] + LSE_FIXED.encode()
+                         + original[around.end() - len(around.group(2)) + n:])
+        assert data in expected, path
+        assert compiles(data), path
+    fixable = {
+        "parentheses-1000-deep-around-a-hazard", "latin-1-with-cookie", "utf-8-bom", "crlf", "cr-only",
+        "mixed-newlines", "tabs", "form-feeds", "directory-named-pkg.py", "name-with-spaces-and-unicode",
+    }
+    folders = {f"case{index:02d}": case for index, case in enumerate(CASES)}
+    changed_cases = {folders[p.relative_to(tmp_path).parts[0]] for p in after
+                     if after[p] != before[p] and p.name != "ordinary.py"}
+    assert changed_cases - {"nul-byte"} == fixable
+    assert after[tmp_path / "ordinary.py"] != before[tmp_path / "ordinary.py"]
+    assert not list(tmp_path.rglob(".numlint-*"))
+
+
+def compiles(data: bytes) -> bool:
+    try:
+        compile(data, "<test>", "exec", dont_inherit=True)
+    except (SyntaxError, ValueError, RecursionError):
+        return False
+    return True
 
 
 @pytest.mark.parametrize(
@@ -460,7 +516,7 @@ def test_fifo_does_not_hang(tmp_path):
         pytest.skip("no FIFOs here")
     os.mkfifo(tmp_path / "pipe.py")
     (tmp_path / "ordinary.py").write_text(HAZARD)
-    result = numlint("check", ".", "--output-format", "concise", "--no-cache", cwd=tmp_path, timeout=15)
+    result = numlint("check", ".", "--output-format", "concise", "--no-cache", cwd=tmp_path, timeout=8)
     assert ORDINARY_LINE in result.stdout.decode()
 
 
