@@ -13,7 +13,7 @@ from libcst.metadata import MetadataWrapper, PositionProvider
 from numlint import dataflow, prefilter
 from numlint.dataflow import FileFacts, Scope
 from numlint.diagnostics import Edit, FileError, Finding, Fix, Position
-from numlint.ops import Viewer, code
+from numlint.ops import LAYER_INPUT, Viewer, code
 from numlint.patterns import ABSENT, Env, Matcher, metavariables, subtree
 from numlint.predicates import Context, holds
 from numlint.render import CannotRender, render, shown
@@ -200,6 +200,11 @@ class FileChecker:
         used = set(metavariables(template))
         for name in used:
             bound = hit.env.values.get(name)
+            if bound is not None and bound.node is LAYER_INPUT:
+                raise CannotRender("the value is the output of a model's last layer; have the model output "
+                                   "the logits and apply the stable form to them")
+            if bound is not None and bound.foreign and bound.node is not ABSENT:
+                raise CannotRender(self._elsewhere(hit))
             if bound is not None and bound.resolved and bound.node is not ABSENT:
                 if not _movable(bound.node, hit.scope) and not self._moves_in_place(hit, bound.node, dead):
                     raise CannotRender(
@@ -220,6 +225,15 @@ class FileChecker:
         edits.sort(key=lambda e: (e.start_offset, e.end_offset))
         title = hit.rule.fix_title.format(fix=shown(rendered.code))
         return Fix(hit.pattern.fix_safety, title, tuple(edits))
+
+    def _elsewhere(self, hit: _Hit) -> str:
+        """Why a value from another function or method cannot be fixed here, and where to look."""
+        for node, site in hit.env.through:
+            if site.scope is not None and site.scope is not hit.scope:
+                row = self.lines.position(self.span(site.value)[0]).row
+                return (f"the value of `{shown(code(node), 40)}` is computed in another function or method (line {row}); "
+                        "apply the stable form there")
+        return "part of it is computed in another function or method; apply the stable form there"
 
     def _moves_in_place(self, hit: _Hit, node: cst.CSTNode, dead: List[Edit]) -> bool:
         """May a value with calls (`model(x)`) move from its assignment into the fixed expression?
@@ -308,6 +322,8 @@ class FileChecker:
         seen = set()
         for name_node, site in hit.env.through:
             statement = site.statement
+            if not isinstance(name_node, cst.Name) or site.scope is not None:
+                continue  # `self.p`, `f(x)`: the value lives in another function, which still needs it
             if statement is None or id(statement) in seen or self.facts.block_size.get(id(statement), 0) < 2:
                 continue
             seen.add(id(statement))

@@ -4,6 +4,14 @@ A name can be looked through to its value when it has exactly one binding in its
 binding is a plain `name = value` assignment, and the use comes after it. Anything else (two
 assignments, augmented assignment, loop targets, `global`) makes the name opaque: we would rather
 miss a hazard than follow a value the name may not hold.
+
+Values also travel the way they do in research code, within one module (`FileFacts.value_of`):
+- `self.attr`, assigned exactly once in the class (usually in `__init__`), read in any method;
+- `f(...)` for a function of the module with a single `return value`, and `self.method(...)`;
+- `model(...)` where `model = Net(...)` and `Net` is a class of the module whose `forward`,
+  `__call__` or `call` has a single `return value`.
+Such a value's names are read in the scope it was written in (`BindingSite.scope`), never in the
+scope of the use, and a fix never moves code across scopes.
 """
 
 from __future__ import annotations
@@ -25,6 +33,7 @@ class BindingSite:
     value: Optional[cst.BaseExpression]  # the assigned value for `name = value`, else None
     statement: Optional[cst.SimpleStatementLine] = None  # the line holding `name = value`
     block: int = 0  # id of the statement list the binding's statement is in
+    scope: Optional["Scope"] = None  # set when the value is read in another scope than the use's
 
 
 @dataclass
@@ -35,6 +44,10 @@ class Scope:
     occurrences: Dict[str, int] = field(default_factory=dict)  # Name nodes in this scope and below
     not_local: Set[str] = field(default_factory=set)  # declared global / nonlocal
     use_blocks: Dict[int, int] = field(default_factory=dict)  # use order -> its statement list (shared)
+    functions: Dict[str, "Scope"] = field(default_factory=dict)  # `def name` here -> its scope
+    classes: Dict[str, "Scope"] = field(default_factory=dict)  # `class Name` here -> its scope
+    returns: List[BindingSite] = field(default_factory=list)  # `return value` statements (functions)
+    attributes: Dict[str, List[BindingSite]] = field(default_factory=dict)  # `self.attr = ...` (classes)
 
     def bind(self, name: str, site: BindingSite) -> None:
         self.bindings.setdefault(name, []).append(site)
@@ -71,6 +84,13 @@ class Scope:
     def uses(self, name: str) -> int:
         """Reads of `name` in this scope (and nested ones), not counting its bindings."""
         return self.occurrences.get(name, 0) - len(self.bindings.get(name, ()))
+
+
+_CALLED_METHODS = ("forward", "__call__", "call")  # what calling a module instance runs
+
+
+def _single(sites: Optional[List[BindingSite]]) -> Optional[BindingSite]:
+    return sites[0] if sites is not None and len(sites) == 1 and sites[0].value is not None else None
 
 
 @dataclass
@@ -150,6 +170,8 @@ class FileFacts:
                 self._bind_target(element.value)
         elif isinstance(target, cst.StarredElement):
             self._bind_target(target.value)
+        elif self._self_attribute(target):
+            self._bind_attribute(target, None)  # `self.a, self.b = ...`, `self.n += 1`: opaque
 
     def visit_Module(self, node: cst.Module) -> None:
         self._push(node)
@@ -166,7 +188,9 @@ class FileFacts:
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         self._skip_names.add(id(node.name))
         self._bind(node.name.value)
+        defined_in = self.scopes[-1]
         self._push(node)
+        defined_in.functions[node.name.value] = self.scopes[-1]
 
     def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
         self.scopes.pop()
@@ -180,7 +204,9 @@ class FileFacts:
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
         self._skip_names.add(id(node.name))
         self._bind(node.name.value)
+        defined_in = self.scopes[-1]
         self._push(node)
+        defined_in.classes[node.name.value] = self.scopes[-1]
 
     def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
         self.scopes.pop()
@@ -231,6 +257,9 @@ class FileFacts:
         if len(targets) == 1 and isinstance(targets[0].target, cst.Name):
             self._bind(targets[0].target.value, original_node.value)
             return
+        if len(targets) == 1 and self._self_attribute(targets[0].target):
+            self._bind_attribute(targets[0].target, original_node.value)
+            return
         for target in targets:
             self._bind_target(target.target)
 
@@ -238,9 +267,38 @@ class FileFacts:
         self._order += 1
         if isinstance(original_node.target, cst.Name):
             self._bind(original_node.target.value, original_node.value)
+        elif self._self_attribute(original_node.target):
+            self._bind_attribute(original_node.target, original_node.value)
 
     def leave_AugAssign(self, original_node: cst.AugAssign) -> None:
         self._bind_target(original_node.target)
+
+    def leave_Return(self, original_node: cst.Return) -> None:
+        self._order += 1
+        self.scopes[-1].returns.append(BindingSite(
+            self._order, original_node.value, self._statement, self._block_now, self.scopes[-1]))
+
+    # -- attributes of `self` -------------------------------------------------------------------
+    def _class_of_method(self) -> Optional[Scope]:
+        """The class scope when the walk is directly inside one of its methods."""
+        method = self.scopes[-1]
+        if isinstance(method.node, cst.FunctionDef) and method.parent is not None \
+                and isinstance(method.parent.node, cst.ClassDef):
+            return method.parent
+        return None
+
+    def _self_attribute(self, target: cst.BaseExpression) -> bool:
+        return isinstance(target, cst.Attribute) and isinstance(target.value, cst.Name) \
+            and target.value.value == "self" and self._class_of_method() is not None
+
+    def _bind_attribute(self, target: cst.Attribute, value: Optional[cst.BaseExpression]) -> None:
+        """`self.attr = value` in a method: a binding of the class, read in the method's scope."""
+        owner = self._class_of_method()
+        if owner is None:
+            return
+        statement = self._statement if value is not None else None
+        site = BindingSite(self._order, value, statement, self._block_now, self.scopes[-1])
+        owner.attributes.setdefault(target.attr.value, []).append(site)
 
     def visit_For(self, node: cst.For) -> None:
         self._bind_target(node.target)
@@ -261,6 +319,70 @@ class FileFacts:
 
     def visit_Del(self, node: cst.Del) -> None:
         self._bind_target(node.target)
+
+    # -- values across scopes -------------------------------------------------------------------
+    def value_of(self, node: cst.BaseExpression, scope: Scope, order: int) -> Optional[BindingSite]:
+        """The value `node` holds, read at `order` in `scope`, if it can be known: a local name, an
+        attribute of `self`, or the return value of a function, method or module of this file."""
+        if isinstance(node, cst.Name):
+            return scope.value_of(node.value, order)
+        if isinstance(node, cst.Attribute):
+            return self._attribute(node, scope, order)
+        if isinstance(node, cst.Call):
+            callee = self._callee(node.func, scope, order)
+            return _single(callee.returns) if callee is not None else None
+        return None
+
+    def _attribute(self, node: cst.Attribute, scope: Scope, order: int) -> Optional[BindingSite]:
+        owner = scope.parent
+        if not (isinstance(node.value, cst.Name) and node.value.value == "self" and owner is not None
+                and isinstance(scope.node, cst.FunctionDef) and isinstance(owner.node, cst.ClassDef)):
+            return None
+        site = _single(owner.attributes.get(node.attr.value))
+        if site is None or (site.scope is scope and site.order >= order):
+            return None  # in the method that assigns it, only after the assignment
+        return site
+
+    def _callee(self, func: cst.BaseExpression, scope: Scope, order: int) -> Optional[Scope]:
+        """The scope of the function a call runs, when it is defined in this file: a function,
+        a method of `self`, or the forward pass of an instance of a class of this file."""
+        instance = None
+        if isinstance(func, cst.Name):
+            defined = self._defined(func.value, scope)
+            if defined is not None and isinstance(defined.node, cst.FunctionDef):
+                return defined
+            instance = scope.value_of(func.value, order)  # `model(x)` after `model = Net()`
+        elif isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and func.value.value == "self":
+            owner = scope.parent
+            if owner is None or not isinstance(owner.node, cst.ClassDef) or not isinstance(scope.node, cst.FunctionDef):
+                return None
+            name = func.attr.value
+            if name in owner.functions and len(owner.bindings.get(name, ())) == 1 and name not in owner.attributes:
+                return owner.functions[name]
+            instance = self._attribute(func, scope, order)  # `self.net(x)` after `self.net = Net()`
+        if instance is None or not isinstance(instance.value, cst.Call) or not isinstance(instance.value.func, cst.Name):
+            return None
+        cls = self._defined(instance.value.func.value, instance.scope or scope)
+        if cls is None or not isinstance(cls.node, cst.ClassDef):
+            return None
+        for name in _CALLED_METHODS:
+            if name in cls.functions and len(cls.bindings.get(name, ())) == 1:
+                return cls.functions[name]
+        return None
+
+    def _defined(self, name: str, scope: Optional[Scope]) -> Optional[Scope]:
+        """The function or class `name` refers to from `scope`: the nearest enclosing scope that
+        binds it must bind it once, by its `def` or `class` (class bodies are not enclosing)."""
+        first = scope
+        while scope is not None:
+            if scope is first or not isinstance(scope.node, cst.ClassDef):
+                sites = scope.bindings.get(name)
+                if sites:
+                    if len(sites) != 1 or name in scope.not_local:
+                        return None
+                    return scope.functions.get(name) or scope.classes.get(name)
+            scope = scope.parent
+        return None
 
     # -- uses and candidates --------------------------------------------------------------------
     def visit_Attribute(self, node: cst.Attribute) -> None:

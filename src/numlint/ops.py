@@ -223,6 +223,8 @@ class Viewer:
         if not isinstance(func, cst.Attribute):
             return None
         receiver = func.value
+        if isinstance(receiver, cst.Name) and receiver.value == "self":
+            return self._module_call(node)  # `self.act(h)` after `self.act = nn.Softmax(dim=1)`
         if isinstance(receiver, cst.Name) and receiver.value in _NOT_ARRAYS:
             return None
         if _is_module_reference(receiver, self.imports):
@@ -241,26 +243,89 @@ class Viewer:
         return Term(binding.op, node, args, "method", frameworks, binding)
 
     def _module_call(self, node: cst.Call) -> Optional[Term]:
-        """`nn.BCELoss(reduction="sum")(p, y)`, or `loss_fn(p, y)` after `loss_fn = nn.BCELoss()`."""
+        """`nn.BCELoss(reduction="sum")(p, y)`, or `loss_fn(p, y)` after `loss_fn = nn.BCELoss()`
+        (or `self.loss_fn = ...`), and layers whose output is known (`_layer`)."""
         ctor, style = node.func, "module"
-        if isinstance(ctor, cst.Name):
+        if isinstance(ctor, (cst.Name, cst.Attribute)):
             if self.facts is None or id(node) not in self.facts.scope_of:
                 return None
-            site = self.facts.scope_of[id(node)].value_of(ctor.value, self.facts.order_of[id(node)])
+            site = self.facts.value_of(ctor, self.facts.scope_of[id(node)], self.facts.order_of[id(node)])
             if site is None:
                 return None
             ctor, style = site.value, "module-name"
         if not isinstance(ctor, cst.Call):
             return None
         qualname = self.imports.qualify(ctor.func)
-        binding = bindings.MODULE_CLASSES.get(qualname) if qualname else None
-        if binding is None:
+        if qualname is None:
             return None
+        binding = bindings.MODULE_CLASSES.get(qualname)
+        if binding is None:
+            return self._layer(node, ctor, qualname)
         built = _normalise(ctor, binding.signature, None, {})
         called = _normalise(node, binding.call_signature, None, {})
         if built is None or called is None or set(built) & set(called):
             return None
         return Term(binding.op, node, {**called, **built}, style, (binding.framework,), binding, ctor.func)
+
+    def _layer(self, node: cst.Call, ctor: cst.Call, qualname: str) -> Optional[Term]:
+        """A call of a layer or model whose output is known to be a softmax, sigmoid... of
+        something: the last layer of a Sequential, `Dense(k, activation="softmax")`. Its input
+        is `LAYER_INPUT` (the layers before it are in between), except for `Activation("softmax")(h)`."""
+        if len(node.args) != 1 or node.args[0].keyword is not None or node.args[0].star:
+            return None
+        framework = bindings.ACTIVATION_LAYERS.get(qualname)
+        if framework is not None:
+            op = self._activation(ctor.args[0].value) if len(ctor.args) == 1 else None
+            return Term(op, node, {"x": Arg(node.args[0].value, False)}, "layer", (framework,), None, ctor.func) if op else None
+        output = self._layer_output(ctor, qualname)
+        if output is None:
+            return None
+        op, framework, built = output
+        return Term(op, node, {"x": Arg(LAYER_INPUT, False, synthetic=True), **built}, "layer", (framework,), None, ctor.func)
+
+    def _layer_output(self, ctor: cst.Call, qualname: str, depth: int = 0):
+        """(op, framework, arguments) of what the layer built by `ctor` outputs, if known."""
+        if depth > 4:
+            return None
+        binding = bindings.MODULE_CLASSES.get(qualname)
+        if binding is not None:
+            if binding.op not in _LAYER_OPS:
+                return None
+            built = _normalise(ctor, binding.signature, None, {})
+            return (binding.op, binding.framework, built) if built is not None else None
+        framework = bindings.SEQUENTIAL.get(qualname)
+        if framework is not None:
+            layers = [arg.value for arg in ctor.args if arg.keyword is None and not arg.star]
+            if len(layers) == 1 and isinstance(layers[0], cst.List):
+                layers = [element.value for element in layers[0].elements]  # keras.Sequential([...])
+            last = layers[-1] if layers else None
+            if isinstance(last, cst.Call):
+                inner = self.imports.qualify(last.func)
+                return self._layer_output(last, inner, depth + 1) if inner else None
+            return None
+        if bindings.ACTIVATION_LAYERS.get(qualname) and len(ctor.args) == 1:
+            op = self._activation(ctor.args[0].value)
+            return (op, bindings.ACTIVATION_LAYERS[qualname], {}) if op else None
+        prefix = qualname.rsplit(".", 1)[0]
+        if prefix in bindings.ACTIVATION_PREFIXES:
+            for arg in ctor.args:
+                if arg.keyword is not None and arg.keyword.value == "activation":
+                    op = self._activation(arg.value)
+                    return (op, bindings.ACTIVATION_PREFIXES[prefix], {}) if op else None
+        return None
+
+    def _activation(self, node: cst.BaseExpression) -> Optional[str]:
+        """`"softmax"`, or a reference to a softmax function (`tf.nn.softmax`): the op, if known."""
+        if isinstance(node, cst.SimpleString):
+            return bindings.ACTIVATIONS.get(node.evaluated_value)
+        qualname = self.imports.qualify(node)
+        binding = bindings.FUNCTIONS.get(qualname) if qualname else None
+        return binding.op if binding is not None and binding.op in _LAYER_OPS else None
+
+
+# The input of a layer at the end of a stack: not visible in the code, so no fix can use it.
+LAYER_INPUT = cst.Name("__layer_input__")
+_LAYER_OPS = frozenset({"softmax", "sigmoid", "log_softmax", "logsigmoid"})
 
 
 def _is_module_reference(node: cst.BaseExpression, imports: ImportTable) -> bool:

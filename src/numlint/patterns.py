@@ -173,6 +173,20 @@ def substitute(pattern: Pattern, values: Dict[str, Pattern]) -> Pattern:
     return pattern
 
 
+def resolve_value(facts, origin: Dict[int, Tuple[Scope, int]], node: cst.BaseExpression, scope: Scope,
+                  order: int) -> Optional[BindingSite]:
+    """The value `node` holds (`dataflow.FileFacts.value_of`), read where `node` itself was
+    reached: `origin` remembers, for the nodes of every value looked through, its scope and order."""
+    if facts is None:
+        return scope.value_of(node.value, order) if isinstance(node, cst.Name) else None
+    scope, order = origin.get(id(node), (scope, order))
+    site = facts.value_of(node, scope, order)
+    if site is not None:
+        for sub in subtree(site.value):
+            origin.setdefault(id(sub), (site.scope or scope, site.order))
+    return site
+
+
 # -- matching ------------------------------------------------------------------------------------
 
 
@@ -180,6 +194,7 @@ def substitute(pattern: Pattern, values: Dict[str, Pattern]) -> Pattern:
 class Bound:
     node: Union[cst.BaseExpression, Absent]
     resolved: bool  # found by looking through a local name (lives in another statement)
+    foreign: bool = False  # lives in another function or method: a fix cannot use it
 
 
 @dataclass
@@ -198,21 +213,20 @@ class Matcher:
     def __init__(self, viewer: Viewer) -> None:
         self.viewer = viewer
         # Names inside a value reached through an assignment are read where that assignment is:
-        # node id -> the order to resolve them at.
-        self.origin: Dict[int, int] = {}
+        # node id -> the scope and order to resolve them at.
+        self.origin: Dict[int, Tuple[Scope, int]] = {}
+        self._home: Optional[Scope] = None
 
     def match(self, pattern: Pattern, node: cst.BaseExpression, scope: Scope, order: int) -> Optional[Env]:
         env = Env()
+        self._home = scope
         return env if self._match(pattern, node, env, scope, order, False) else None
 
     def resolve(self, node: cst.BaseExpression, scope: Scope, order: int) -> Optional[BindingSite]:
-        if isinstance(node, cst.Name):
-            site = scope.value_of(node.value, self.origin.get(id(node), order))
-            if site is not None:
-                for sub in subtree(site.value):
-                    self.origin.setdefault(id(sub), site.order)
-            return site
-        return None
+        return resolve_value(self.viewer.facts, self.origin, node, scope, order)
+
+    def _bound(self, node, resolved: bool, scope: Scope) -> Bound:
+        return Bound(node, resolved, foreign=self._home is not None and scope is not self._home)
 
     def same(self, a: Union[cst.BaseExpression, Absent], b: Union[cst.BaseExpression, Absent], scope: Scope, order: int) -> bool:
         if a is ABSENT or b is ABSENT:
@@ -230,7 +244,7 @@ class Matcher:
                 return True
             previous = env.values.get(pattern.name)
             if previous is None:
-                env.values[pattern.name] = Bound(node, resolved)
+                env.values[pattern.name] = self._bound(node, resolved, scope)
                 return True
             return self.same(previous.node, node, scope, order)
         if isinstance(pattern, PConst):
@@ -240,7 +254,7 @@ class Matcher:
         if isinstance(pattern, PBind):
             if not self._match(pattern.pattern, node, env, scope, order, resolved):
                 return False
-            env.values[pattern.name] = Bound(node, resolved)
+            env.values[pattern.name] = self._bound(node, resolved, scope)
             return True
         term = self.viewer.view(node)
         if term is None or term.op != pattern.op:
@@ -248,7 +262,7 @@ class Matcher:
             if site is None or len(env.through) > 8:
                 return False
             env.through.append((node, site))
-            return self._match(pattern, site.value, env, scope, site.order, True)
+            return self._match(pattern, site.value, env, site.scope or scope, site.order, True)
         if pattern.op in COMMUTATIVE and term.args.keys() >= {"x", "y"}:
             for first, second in (("x", "y"), ("y", "x")):
                 attempt = env.copy()
@@ -272,7 +286,7 @@ class Matcher:
                         continue
                     previous = env.values.get(sub.name)
                     if previous is None:
-                        env.values[sub.name] = Bound(ABSENT, resolved)
+                        env.values[sub.name] = self._bound(ABSENT, resolved, scope)
                         continue
                     if previous.node is ABSENT:
                         continue

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Callable, Dict, Optional
+from typing import Callable, Dict, Optional, Tuple
 
 import libcst as cst
 
 from numlint.dataflow import Scope
-from numlint.ops import Term, Viewer, number
-from numlint.patterns import Absent, subtree
+from numlint.ops import Term, Viewer, number, shape_key
+from numlint.patterns import Absent, resolve_value, subtree
 
 # Calls that return their argument's value unchanged for the forward pass.
 _TRANSPARENT_METHODS = frozenset({"detach", "clone", "float", "double", "half", "bfloat16", "item", "contiguous"})
@@ -31,17 +31,18 @@ class Context:
     viewer: Viewer
     scope: Scope
     order: int
-    origin: Dict[int, int] = field(default_factory=dict)  # node id -> order to resolve its names at
+    origin: Dict[int, Tuple[Scope, int]] = field(default_factory=dict)  # node id -> where to resolve its names
 
     def resolve(self, node: cst.BaseExpression, depth: int = 0) -> cst.BaseExpression:
-        """Follow a local name to the value it holds, a few steps at most. Names inside that value
-        are resolved where it was assigned, not where the match started."""
-        while isinstance(node, cst.Name) and depth < 8:
-            site = self.scope.value_of(node.value, self.origin.get(id(node), self.order))
+        """Follow a local name (or `self.attr`, or a call of a function of this file) to the value
+        it holds, a few steps at most. Names inside that value are resolved where it was written,
+        not where the match started."""
+        while isinstance(node, (cst.Name, cst.Attribute, cst.Call)) and depth < 8:
+            if isinstance(node, cst.Call) and self.viewer.view(node) is not None:
+                break  # a known op, not a function of this file
+            site = resolve_value(self.viewer.facts, self.origin, node, self.scope, self.order)
             if site is None:
                 break
-            for sub in subtree(site.value):
-                self.origin.setdefault(id(sub), site.order)
             node, depth = site.value, depth + 1
         return node
 
@@ -244,7 +245,18 @@ def _same_value(ctx: Context, a: cst.BaseExpression, b: cst.BaseExpression) -> b
     return shape_key(ctx.resolve(a)) == shape_key(ctx.resolve(b))
 
 
+def identically_zero(ctx: Context, node: cst.BaseExpression) -> bool:
+    """`x - stop_gradient(x)` (DiCE's "magic box", straight-through estimators): 0 in value, by
+    construction, while its gradient is that of x."""
+    term = ctx.term(node)
+    if term is None or term.op != "sub":
+        return False
+    x, y = term.args["x"].node, term.args["y"].node
+    return _same_value(ctx, x, _unwrap(y, ctx)) and shape_key(_unwrap(y, ctx)) != shape_key(ctx.resolve(y))
+
+
 PREDICATES: Dict[str, Callable[..., bool]] = {
+    "identically_zero": identically_zero,
     "max_shifted": max_shifted,
     "constant": constant,
     "nonpositive": nonpositive,

@@ -11,7 +11,10 @@ parsing a file with libcst:
    line keeps its number and text and positions need no mapping.
 
 No finding can be lost: a pattern matches only through names its triggers list, and names are
-followed only within a scope (a blanked function is its own scope).
+followed only within a scope (a blanked function is its own scope) — except for values that
+travel between methods, so methods that assign attributes of `self` and the forward pass of a
+class (`forward`, `__call__`, `call`) are always kept. (A module function without a trigger name
+that returns another function's softmax is blanked: its value is then not followed.)
 """
 
 from __future__ import annotations
@@ -66,8 +69,28 @@ def reduce(text: str, rules: Sequence[Rule]) -> str:
             blanked = True
         elif isinstance(statement, ast.ClassDef):
             for member in statement.body:
-                blanked = _blank_if_idle(member, lines, triggers) or blanked
+                if not _shares_values(member):
+                    blanked = _blank_if_idle(member, lines, triggers) or blanked
     return "".join(lines) if blanked else text
+
+
+_FORWARD = frozenset({"forward", "__call__", "call"})
+
+
+def _shares_values(member: ast.stmt) -> bool:
+    """A method whose values other methods may read: it sets `self.x`, or it is the forward pass."""
+    if not isinstance(member, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return False
+    if member.name in _FORWARD:
+        return True
+    for node in ast.walk(member):
+        targets = node.targets if isinstance(node, ast.Assign) else \
+            [node.target] if isinstance(node, (ast.AugAssign, ast.AnnAssign)) else ()
+        for target in targets:
+            for sub in ast.walk(target):
+                if isinstance(sub, ast.Attribute) and isinstance(sub.value, ast.Name) and sub.value.id == "self":
+                    return True
+    return False
 
 
 def _blank_if_idle(node: ast.stmt, lines: List[str], triggers: AbstractSet[str]) -> bool:

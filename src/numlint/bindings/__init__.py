@@ -12,6 +12,9 @@ A binding module is data. It names its framework, the top-level modules that ide
   layers and losses that are built, then called: ``nn.BCELoss(reduction="sum")(p, y)``.
 - ``RENDER``: op -> list of ``Render`` rows, in order of preference, used to write fixes back in
   the framework's own spelling.
+- ``LAYERS``: what is known of a model's output from its layers: ``sequential`` containers (the
+  output is their last layer's), ``activation_layers`` (``Activation("softmax")``), and
+  ``activation_prefixes`` with ``activations``: layers taking ``activation="softmax"``.
 
 Adding a framework, or an API a framework added, is adding rows here.
 """
@@ -100,6 +103,7 @@ class FrameworkTables:
     mirrors: Dict[str, Tuple[str, ...]]
     module_classes: Dict[str, Binding]
     constants: Dict[str, str]
+    layers: Mapping[str, object]
 
 
 def _rows(framework: str, rows: Mapping, rename: Mapping[str, str], *, methods: bool) -> Dict[str, Binding]:
@@ -139,6 +143,7 @@ def load_framework(module) -> FrameworkTables:
             for name, (op, ctor, call) in getattr(module, "MODULE_CLASSES", {}).items()
         },
         constants=dict(getattr(module, "CONSTANTS", {})),
+        layers=dict(getattr(module, "LAYERS", {})),
     )
 
 
@@ -163,6 +168,17 @@ for _framework in FRAMEWORKS.values():
 MODULE_CLASSES: Dict[str, Binding] = {
     name: binding for framework in FRAMEWORKS.values() for name, binding in framework.module_classes.items()
 }
+
+# Layers whose output is known (see the module docstring): qualified name or prefix -> framework.
+SEQUENTIAL: Dict[str, str] = {}
+ACTIVATION_LAYERS: Dict[str, str] = {}
+ACTIVATION_PREFIXES: Dict[str, str] = {}
+ACTIVATIONS: Dict[str, str] = {}  # `activation="softmax"` -> op
+for _framework in FRAMEWORKS.values():
+    SEQUENTIAL.update((name, _framework.name) for name in _framework.layers.get("sequential", ()))
+    ACTIVATION_LAYERS.update((name, _framework.name) for name in _framework.layers.get("activation_layers", ()))
+    ACTIVATION_PREFIXES.update((name, _framework.name) for name in _framework.layers.get("activation_prefixes", ()))
+    ACTIVATIONS.update(_framework.layers.get("activations", {}))
 
 # Method name -> bindings of the frameworks that have it, in framework preference order.
 METHOD_PREFERENCE = ("torch", "jax", "numpy", "tensorflow")

@@ -44,6 +44,11 @@ for _name, _row in _OPS.items():
 for _prefix in ("keras.backend", "tensorflow.keras.backend"):
     for _name, _row in _BACKEND.items():
         FUNCTIONS[f"{_prefix}.{_name}"] = _row
+# keras.activations: also what `Dense(10, activation=keras.activations.softmax)` names.
+for _prefix in ("keras.activations", "tensorflow.keras.activations"):
+    FUNCTIONS[f"{_prefix}.softmax"] = ("softmax", "x, axis")
+    FUNCTIONS[f"{_prefix}.sigmoid"] = ("sigmoid", "x")
+    FUNCTIONS[f"{_prefix}.log_softmax"] = ("log_softmax", "x, axis")
 
 _LOSSES = {
     "binary_crossentropy": ("binary_crossentropy", _LOSS),
@@ -71,6 +76,15 @@ for _prefix in ("keras", "tensorflow.keras"):
         "sparse_categorical_crossentropy", _SPARSE_LOSS_CLASS, "y_true, y_pred, sample_weight",
     )
     MODULE_CLASSES[f"{_prefix}.layers.Softmax"] = ("softmax", "axis", "inputs, mask")
+
+# `Dense(10, activation="softmax")(h)` and `keras.Sequential([..., Dense(10, activation="softmax")])(x)`
+# are softmaxes of something; `Activation("softmax")(h)` is `softmax(h)`.
+LAYERS = {
+    "sequential": [f"{p}{name}" for p in ("keras", "tensorflow.keras") for name in (".Sequential", ".models.Sequential")],
+    "activation_layers": ["keras.layers.Activation", "tensorflow.keras.layers.Activation"],
+    "activation_prefixes": ["keras.layers", "tensorflow.keras.layers"],
+    "activations": {"softmax": "softmax", "sigmoid": "sigmoid", "log_softmax": "log_softmax"},
+}
 
 RENDER = {
     "sqrt": [Render(function="keras.ops.sqrt")],

@@ -113,6 +113,9 @@ MODULE_CLASSES = {
     "torch.nn.LogSigmoid": ("logsigmoid", "", "input"),
 }
 
+# `nn.Sequential(..., nn.Softmax(dim=1))(x)` is a softmax of something.
+LAYERS = {"sequential": ("torch.nn.Sequential",)}
+
 METHODS = {
     "acos": ("acos", ""),
     "relu": ("relu", ""),
