@@ -21,7 +21,7 @@ import pytest
 from numlint.rules import registry
 
 RULES = registry()
-RTOL = {"float32": 2e-3, "float64": 1e-8}
+RTOL = {"float16": 2e-2, "float32": 2e-3, "float64": 1e-8}
 FRAMEWORKS = ("numpy", "scipy", "torch", "jax", "tensorflow", "keras", "math")
 
 

@@ -114,6 +114,8 @@ class FileChecker:
                     frameworks = pattern.frameworks or rule.frameworks
                     if frameworks and _framework(env) not in frameworks:
                         continue
+                    if frameworks and _AUTOGRAD_ONLY.issuperset(frameworks) and self._detached(site.node):
+                        continue  # a gradient hazard where no gradient flows: `sqrt(d).item()`
                 except Exception as exc:  # a rule's bug must not stop the other rules or files
                     failed.add(rule.code)
                     errors.append(_rule_crash(rule, exc))
@@ -297,6 +299,19 @@ class FileChecker:
                 return True
         return False
 
+    def _detached(self, node: cst.CSTNode) -> bool:
+        """Is the value read out of autograd right away: `.item()`, `.tolist()`, `.detach()`,
+        `.numpy()`, `float(...)`?"""
+        parents = self._parent_map()
+        parent = parents.get(id(node))
+        if isinstance(parent, cst.Attribute) and parent.value is node and parent.attr.value in _DETACHING:
+            call = parents.get(id(parent))
+            return isinstance(call, cst.Call) and call.func is parent
+        if isinstance(parent, cst.Arg):
+            call = parents.get(id(parent))
+            return isinstance(call, cst.Call) and isinstance(call.func, cst.Name) and call.func.value == "float"
+        return False
+
     def _outer_parentheses(self, node, start: int, end: int) -> Tuple[int, int]:
         """The span of a node with its own parentheses, when only whitespace lies between."""
         text = self.text
@@ -372,6 +387,11 @@ class FileChecker:
         if not codes:
             return True
         return finding.code in {c.upper() for c in _CODES.findall(codes)}
+
+
+# Frameworks with autograd: a rule limited to them is about gradients.
+_AUTOGRAD_ONLY = frozenset({"torch", "jax", "tensorflow", "keras"})
+_DETACHING = frozenset({"item", "tolist", "detach", "numpy"})
 
 
 def _framework(env: Env) -> Optional[str]:

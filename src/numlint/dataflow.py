@@ -146,6 +146,8 @@ class FileFacts:
         self.position_in_block: Dict[int, Tuple[int, int]] = {}  # id(statement) -> (id(block), index)
         self.use_blocks: Dict[int, int] = {}  # candidate order -> id of its statement list
         self._block_now = 0  # the statement list of the statement being walked
+        self._invoked_with: Dict[int, List[cst.BaseExpression]] = {}  # id(lambda) -> its call's arguments
+        self._skip_params: Set[int] = set()
 
     # -- scopes ---------------------------------------------------------------------------------
     def _push(self, node: cst.CSTNode) -> None:
@@ -196,7 +198,18 @@ class FileFacts:
         self.scopes.pop()
 
     def visit_Lambda(self, node: cst.Lambda) -> None:
+        enclosing = self.scopes[-1]
         self._push(node)
+        arguments = self._invoked_with.pop(id(node), None)
+        if arguments is None:
+            return
+        # `(lambda z: f(z))(x.masked_fill(m, 0))`: z holds the argument, read in the enclosing scope
+        params = node.params
+        if params.star_arg is cst.MaybeSentinel.DEFAULT and not params.kwonly_params and params.star_kwarg is None \
+                and not params.posonly_params and len(params.params) == len(arguments):
+            for param, argument in zip(params.params, arguments):
+                self._skip_params.add(id(param))
+                self.scopes[-1].bind(param.name.value, BindingSite(self._order, argument, None, self._block_now, enclosing))
 
     def leave_Lambda(self, original_node: cst.Lambda) -> None:
         self.scopes.pop()
@@ -212,7 +225,8 @@ class FileFacts:
         self.scopes.pop()
 
     def visit_Param(self, node: cst.Param) -> None:
-        self._bind(node.name.value)
+        if id(node) not in self._skip_params:
+            self._bind(node.name.value)
 
     def visit_Global(self, node: cst.Global) -> None:
         for item in node.names:
@@ -410,6 +424,9 @@ class FileFacts:
 
     def visit_Call(self, node: cst.Call) -> None:
         self._candidate(node)
+        func = node.func
+        if isinstance(func, cst.Lambda) and all(a.keyword is None and not a.star for a in node.args):
+            self._invoked_with[id(func)] = [a.value for a in node.args]
 
     def visit_BinaryOperation(self, node: cst.BinaryOperation) -> None:
         self._candidate(node)

@@ -33,11 +33,15 @@ OP_SIGNATURES: Dict[str, Tuple[str, ...]] = {
     "softmax": ("x", "axis", "dtype"),
     "log_softmax": ("x", "axis", "dtype"),
     "clamp": ("x", "min", "max"),
+    "clamp_min": ("x", "min"),  # a floor: torch's clamp_min, written maximum(x, c) elsewhere
+    "divide_no_nan": ("x", "y"),  # x / y, and 0 where y is 0 (TensorFlow)
+    "l2_normalize": ("x", "axis"),  # x / max(norm(x), eps) along axis
     "flatten": ("x",),
     "nan": (),
     "inf": (),
     "dtype_min": ("x",),
     "dtype_tiny": ("x",),
+    "dtype_eps": ("x",),
     "relu": ("x",),
     "acos": ("x",),
     "asin": ("x",),

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Callable, Dict, Optional, Tuple
+from typing import Callable, Dict, FrozenSet, Optional, Tuple
 
 import libcst as cst
 
 from numlint.dataflow import Scope
-from numlint.ops import Term, Viewer, number, shape_key
+from numlint.ops import Term, Viewer, code, number, shape_key
 from numlint.patterns import Absent, resolve_value, subtree
 
 # Calls that return their argument's value unchanged for the forward pass.
@@ -128,6 +128,8 @@ def _sign(ctx: Context, node: cst.BaseExpression, depth: int = 0) -> int:
         return 0
     if term.op in _NONNEGATIVE_OPS:
         return 1
+    if term.op == "log" and number(_uncast(ctx.resolve(term.args["x"].node), ctx)) is not None:
+        return 1 if number(_uncast(ctx.resolve(term.args["x"].node), ctx)) >= 1 else -1  # log(2.0) > 0
     if term.op == "neg":
         return -_sign(ctx, term.args["x"].node, depth + 1)
     if term.op == "sub" and is_shift(term.args["y"].node, ctx):
@@ -211,7 +213,7 @@ def variance_like(ctx: Context, node: cst.BaseExpression) -> bool:
 
 
 # Ops whose result is 0 for ordinary inputs (a zero vector, a constant feature, a dead unit).
-_CAN_BE_ZERO_OPS = frozenset({"norm", "std", "var", "relu"})
+_CAN_BE_ZERO_OPS = frozenset({"norm", "std", "var", "relu", "abs", "square"})
 _POSITIVE_OPS = frozenset({"exp", "sigmoid", "softmax", "softplus"})
 
 
@@ -236,6 +238,167 @@ def can_be_zero(ctx: Context, node: cst.BaseExpression) -> bool:
             if numerator is not None and numerator.op in _POSITIVE_OPS:
                 return False
             return _same_value(ctx, term.args["x"].node, denominator.args["x"].node)
+    return False
+
+
+def positive(ctx: Context, node: cst.BaseExpression, depth: int = 0) -> bool:
+    """Known > 0 for every input: a positive literal, `exp`, `softmax`, `sigmoid`, `softplus`, a
+    floor at a positive value (`clamp(x, min=eps)`, `maximum(x, eps)`), something non-negative
+    plus a positive value, and products and quotients of positives. (In floating point `exp`
+    underflows to 0 below -103: rules about underflow must not rely on this.)"""
+    if depth > 8:
+        return False
+    node = _uncast(ctx.resolve(node), ctx)
+    value = number(node)
+    if value is not None:
+        return value > 0
+    if is_eps(ctx, node):
+        return True
+    term = ctx.viewer.view(node)
+    if term is None:
+        return False
+    if term.op in _POSITIVE_OPS:
+        return True
+    args = term.args
+    if term.op in ("clamp", "clamp_min") and "min" in args:
+        return positive(ctx, args["min"].node, depth + 1)
+    if term.op == "maximum":
+        return positive(ctx, args["x"].node, depth + 1) or positive(ctx, args["y"].node, depth + 1)
+    if term.op == "add":
+        x, y = args["x"].node, args["y"].node
+        return (positive(ctx, x, depth + 1) and _sign(ctx, y) > 0) or (positive(ctx, y, depth + 1) and _sign(ctx, x) > 0)
+    if term.op in ("mul", "div"):
+        return positive(ctx, args["x"].node, depth + 1) and positive(ctx, args["y"].node, depth + 1)
+    if term.op in ("sum", "mean", "max"):
+        return positive(ctx, args["x"].node, depth + 1)
+    return False
+
+
+_MASK_NAME = re.compile(r"mask|valid|keep|present|nonpad|non_pad", re.IGNORECASE)
+_MASK_CASTS = frozenset({"float", "double", "half", "bfloat16", "int", "long", "type", "to", "astype", "type_as"})
+
+
+def mask_like(ctx: Context, node: cst.BaseExpression, depth: int = 0) -> bool:
+    """A 0/1 mask: a name that says so (`mask`, `attention_mask`, `valid`), a comparison, or a
+    cast of one (`(labels != pad).float()`, `tf.cast(mask, tf.float32)`). Weights are not masks:
+    the caller keeps their sum positive."""
+    if depth > 6:
+        return False
+    if isinstance(node, cst.Name) and _MASK_NAME.search(node.value):
+        return True
+    if isinstance(node, cst.Attribute) and _MASK_NAME.search(node.attr.value):
+        return True
+    resolved = ctx.resolve(node)
+    if isinstance(resolved, cst.Comparison):
+        return True
+    if isinstance(resolved, cst.BinaryOperation) and isinstance(resolved.operator, cst.Subtract) \
+            and number(resolved.left) == 1:
+        return mask_like(ctx, resolved.right, depth + 1)  # `1 - mask`, `1.0 - attention_mask`
+    if isinstance(resolved, cst.UnaryOperation) and isinstance(resolved.operator, cst.BitInvert):
+        return mask_like(ctx, resolved.expression, depth + 1)
+    if isinstance(resolved, cst.Call):
+        func = resolved.func
+        if isinstance(func, cst.Attribute) and func.attr.value in _MASK_CASTS:
+            return mask_like(ctx, func.value, depth + 1)
+        if isinstance(func, cst.Attribute) and func.attr.value in _CAST_FUNCTIONS and resolved.args:
+            return mask_like(ctx, resolved.args[0].value, depth + 1)
+    if resolved is not node:
+        return mask_like(ctx, resolved, depth + 1)
+    return False
+
+
+def checked(ctx: Context, node: cst.BaseExpression) -> bool:
+    """The code compares the value (or a name holding it) with something earlier in the same
+    function: `if dist <= 1e-6: break`, `if norm > 0:`, `where(n > 0, x / n, 0)`. It knows about
+    the zero case and handles it; we do not second-guess how."""
+    facts = ctx.viewer.facts
+    if facts is None:
+        return False
+    keys = {shape_key(node)}
+    keys.update(name for name, sites in ctx.scope.bindings.items() if any(site.value is node for site in sites))
+    for site in facts.candidates:
+        if site.scope is not ctx.scope or site.order >= ctx.order or not isinstance(site.node, cst.Comparison):
+            continue
+        sides = [site.node.left, *(target.comparator for target in site.node.comparisons)]
+        if any(shape_key(side) in keys for side in sides):
+            return True
+    return False
+
+
+# float16's smallest subnormal is 5.96e-8: a literal below half of it rounds to 0.
+_FP16_ZERO = 2.98e-8
+_HALF_ATTRIBUTES = frozenset({"float16", "half"})  # torch.float16, np.float16, x.half(), torch.half
+_HALF_STRINGS = frozenset({"float16", "half", "fp16"})  # dtype="float16"
+
+
+def vanishes_in_half(ctx: Context, node: cst.BaseExpression) -> bool:
+    """A positive literal (or a name holding one) that float16 rounds to 0."""
+    value = number(ctx.resolve(node))
+    return value is not None and 0 < value < _FP16_ZERO
+
+
+def half_precision(ctx: Context, node: cst.BaseExpression) -> bool:
+    """The value is made in float16: it, or a value it is computed from (through local names),
+    is cast with `.half()`, `.to(torch.float16)`, `.astype(np.float16)`, `tf.cast(x, tf.float16)`
+    or built with `dtype="float16"`. Code that merely mentions float16 elsewhere does not count."""
+    budget = [64]  # names looked through, at most
+
+    def made_in_half(value: cst.BaseExpression, depth: int) -> bool:
+        stack = [value]
+        while stack:
+            sub = stack.pop()
+            if isinstance(sub, cst.Comparison):
+                continue  # `x.dtype == torch.float16`: a test, usually to leave half precision
+            stack.extend(sub.children)
+            if isinstance(sub, cst.Attribute) and sub.attr.value in _HALF_ATTRIBUTES:
+                return True
+            if isinstance(sub, cst.SimpleString) and sub.evaluated_value in _HALF_STRINGS:
+                return True
+            if isinstance(sub, cst.Name) and depth < 6 and budget[0] > 0:
+                budget[0] -= 1
+                resolved = ctx.resolve(sub)
+                if resolved is not sub and made_in_half(resolved, depth + 1):
+                    return True
+        return False
+
+    return made_in_half(ctx.resolve(node), 0)
+
+
+def masked(ctx: Context, node: cst.BaseExpression) -> bool:
+    """The value has been through a selection that replaces some entries by a constant:
+    `x.masked_fill(~ok, 0)`, `where(ok, x, 0)`. That is the stable double-`where` idiom: the
+    code keeps the out-of-domain entries away from the op, and selects the other branch for them."""
+    term = ctx.term(node)
+    if term is None:
+        return False
+    if term.op == "masked_fill":
+        return constant(ctx, term.args["value"].node) if "value" in term.args else False
+    if term.op == "where" and {"x", "y"} <= set(term.args):
+        return constant(ctx, term.args["x"].node) or constant(ctx, term.args["y"].node)
+    return False
+
+
+_GRIDS = frozenset({"linspace", "arange", "logspace", "geomspace"})
+
+
+def grid(ctx: Context, node: cst.BaseExpression, depth: int = 0) -> bool:
+    """A grid the code builds from its own parameters (`linspace(-eta, 0, n)`, `-tau *
+    arange(k)`), possibly scaled: a schedule or a kernel, not data. Its range is the author's
+    choice of hyperparameters, so overflow is not the data-driven hazard rules look for."""
+    if depth > 4:
+        return False
+    node = _uncast(ctx.resolve(node), ctx)
+    if isinstance(node, cst.Call):
+        qualname = ctx.viewer.imports.qualify(node.func)
+        return qualname is not None and qualname.rsplit(".", 1)[-1] in _GRIDS
+    if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Minus):
+        return grid(ctx, node.expression, depth + 1)
+    if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, (cst.Multiply, cst.Divide)):
+        scalar = (cst.Name, cst.Attribute, cst.Integer, cst.Float, cst.UnaryOperation)
+        left, right = node.left, node.right
+        if isinstance(right, scalar) and grid(ctx, left, depth + 1):
+            return True
+        return isinstance(node.operator, cst.Multiply) and isinstance(left, scalar) and grid(ctx, right, depth + 1)
     return False
 
 
@@ -266,7 +429,19 @@ PREDICATES: Dict[str, Callable[..., bool]] = {
     "is_eps": is_eps,
     "variance_like": variance_like,
     "can_be_zero": can_be_zero,
+    "positive": positive,
+    "mask_like": mask_like,
+    "checked": checked,
+    "grid": grid,
+    "masked": masked,
+    "vanishes_in_half": vanishes_in_half,
+    "half_precision": half_precision,
 }
+
+
+# Predicates that can only hold in a text containing one of these words: they count as a
+# pattern's trigger names (see `prefilter`).
+REQUIRED_WORDS: Dict[str, FrozenSet[str]] = {"half_precision": _HALF_ATTRIBUTES | _HALF_STRINGS}
 
 
 def holds(name: str, ctx: Context, node, words=()) -> bool:

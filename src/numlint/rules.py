@@ -110,6 +110,14 @@ def _triggers(pattern: Pattern) -> Tuple[FrozenSet[str], ...]:
     return tuple(bindings.spellings_of(op) | ({POWER_HALF} if op == "sqrt" else set()) for op in ops)
 
 
+def _condition_words(conditions) -> Tuple[FrozenSet[str], ...]:
+    """Words a `when` predicate needs in the text (`half_precision`: float16, half...): triggers
+    too, so that a pattern written with operators only (`$x + $e`) still has some."""
+    from numlint.predicates import REQUIRED_WORDS
+
+    return tuple(REQUIRED_WORDS[c.predicate] for c in conditions if c.predicate in REQUIRED_WORDS)
+
+
 _GUARD = re.compile(r"^\s*([a-z_][a-z0-9_]*)\s*\(\s*(.*?)\s*\)\s*$")
 
 
@@ -178,7 +186,8 @@ def load_rule(path: Path) -> Rule:
         guards = tuple(_guard(text, here, known) for text in _as_list(raw.get("unless")))
         conditions = tuple(_guard(text, here, known) for text in _as_list(raw.get("when")))
         rule_patterns.append(
-            RulePattern(match, raw["match"], guards, conditions, fixes, safety, raw.get("help"), _triggers(match),
+            RulePattern(match, raw["match"], guards, conditions, fixes, safety, raw.get("help"),
+                        _triggers(match) + _condition_words(conditions),
                         tuple(_as_list(raw.get("frameworks"))))
         )
     examples = []

@@ -62,11 +62,14 @@ METHODS = dict(_numpy.METHODS)
 CONSTANTS = {"jax.numpy.nan": "nan", "jax.numpy.inf": "inf"}
 
 RENDER = {
+    "clamp_min": [Render(template="maximum($x, $min)")],
+    "maximum": [Render(function="jax.numpy.maximum")],
     "clamp": [Render(function="jax.numpy.clip")],
     "acos": [Render(function="jax.numpy.arccos")],
     "asin": [Render(function="jax.numpy.arcsin")],
     "dtype_min": [Render(text="{jax.numpy.finfo}({x}.dtype).min")],
     "dtype_tiny": [Render(text="{jax.numpy.finfo}({x}.dtype).tiny")],
+    "dtype_eps": [Render(text="{jax.numpy.finfo}({x}.dtype).eps")],
     "xlogy": [Render(function="jax.scipy.special.xlogy")],
     "log": [Render(function="jax.numpy.log")],
     "where": [Render(function="jax.numpy.where")],

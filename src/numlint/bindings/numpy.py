@@ -62,11 +62,14 @@ METHODS = {
 CONSTANTS = {f"numpy.{name}": op for name, op in (("nan", "nan"), ("NaN", "nan"), ("NAN", "nan"), ("inf", "inf"), ("Inf", "inf"), ("Infinity", "inf"), ("PINF", "inf"))}
 
 RENDER = {
+    "clamp_min": [Render(template="maximum($x, $min)")],
+    "maximum": [Render(function="numpy.maximum")],
     "clamp": [Render(function="numpy.clip", method="clip")],
     "acos": [Render(function="numpy.arccos")],
     "asin": [Render(function="numpy.arcsin")],
     "dtype_min": [Render(text="{numpy.finfo}({x}.dtype).min")],
     "dtype_tiny": [Render(text="{numpy.finfo}({x}.dtype).tiny")],
+    "dtype_eps": [Render(text="{numpy.finfo}({x}.dtype).eps")],
     "xlogy": [Render(function="scipy.special.xlogy", when_imported="scipy")],
     "log": [Render(function="numpy.log")],
     "where": [Render(function="numpy.where")],

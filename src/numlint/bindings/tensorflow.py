@@ -12,6 +12,7 @@ RENAME = {
     "keep_dims": "keepdims",
     "dim": "axis",
     "t": "x",
+    "tensor": "x",
     "clip_value_min": "min",
     "clip_value_max": "max",
 }
@@ -59,6 +60,8 @@ _MATH = dict(
     acos=("acos", _UNARY),
     asin=("asin", _UNARY),
     is_nan=("isnan", _UNARY),
+    divide_no_nan=("divide_no_nan", "x, y, name"),
+    l2_normalize=("l2_normalize", "x, axis, epsilon, name, dim"),
     logical_not=("logical_not", _UNARY),
 )
 del _MATH["clip_by_value"]
@@ -68,6 +71,7 @@ _NN = {
     "log_softmax": ("log_softmax", _SOFTMAX),
     "sigmoid": ("sigmoid", _UNARY),
     "softplus": ("softplus", "features, name"),
+    "l2_normalize": ("l2_normalize", "x, axis, epsilon, name, dim"),
 }
 
 FUNCTIONS = {}
@@ -79,6 +83,8 @@ for _prefix in ("tensorflow", "tensorflow.compat.v1"):
     for _name, _row in _NN.items():
         FUNCTIONS[f"{_prefix}.nn.{_name}"] = _row
 FUNCTIONS["tensorflow.compat.v1.log"] = _TOP["log"]
+for _prefix in ("tensorflow", "tensorflow.linalg", "tensorflow.compat.v1", "tensorflow.compat.v1.linalg"):
+    FUNCTIONS[f"{_prefix}.norm"] = ("norm", "tensor, ord, axis, keepdims, name, keep_dims")
 
 # Module prefixes that expose the same names: a file importing `tensorflow.compat.v1 as tf` gets
 # its fixes written as `tf.nn.log_softmax`, not with a new import of `tensorflow`.
@@ -88,6 +94,10 @@ CONSTANTS = {"tensorflow.experimental.numpy.nan": "nan"}
 
 RENDER = {
     "clamp": [Render(function="tensorflow.clip_by_value")],
+    "clamp_min": [Render(template="maximum($x, $min)")],
+    "maximum": [Render(function="tensorflow.maximum")],
+    "divide_no_nan": [Render(function="tensorflow.math.divide_no_nan")],
+    "l2_normalize": [Render(function="tensorflow.math.l2_normalize")],
     "acos": [Render(function="tensorflow.math.acos")],
     "dtype_min": [Render(text="{x}.dtype.min")],
     "xlogy": [Render(function="tensorflow.math.xlogy")],
