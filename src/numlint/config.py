@@ -28,7 +28,7 @@ KNOWN_KEYS = frozenset({
 DEFAULT_EXCLUDE = (
     ".bzr", ".direnv", ".eggs", ".git", ".hg", ".mypy_cache", ".nox", ".pants.d", ".pytype",
     ".ruff_cache", ".svn", ".tox", ".venv", "__pypackages__", "_build", "buck-out", "build",
-    "dist", "node_modules", "site-packages", "venv", "__pycache__", ".numlint_cache",
+    "dist", "node_modules", "site-packages", "venv", "__pycache__", ".numlint_cache", ".ipynb_checkpoints",
 )
 
 

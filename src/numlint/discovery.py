@@ -1,4 +1,4 @@
-"""Finding the files to check: Python files under the given paths, minus excludes and, in a git
+"""Finding the files to check: Python files and Jupyter notebooks under the given paths, minus excludes and, in a git
 work tree, minus what git ignores. A file named on the command line is always checked."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from typing import Iterable, List, Optional, Set
 
 from numlint.config import ConfigError, Settings, matches
 
-EXTENSIONS = (".py", ".pyi")
+EXTENSIONS = (".py", ".pyi", ".ipynb")
 
 
 def discover(paths: Iterable[str], settings: Settings) -> List[Path]:
