@@ -78,6 +78,7 @@ def try_repo(project: Path, hooks_repo: Path, hook: str, home: Path) -> subproce
 
 def add(project: Path, name: str, text: str) -> Path:
     path = project / name
+    path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text)
     git("add", name, cwd=project)
     return path
@@ -116,3 +117,11 @@ def test_notebooks_are_checked_and_fixed(project, hooks_repo, home):
     result = try_repo(project, hooks_repo, "numlint-fix", home)
     assert result.returncode == 1 and "files were modified by this hook" in result.stdout
     assert path.read_text() == NOTEBOOK.replace("torch.log(torch.sum(torch.exp(x), dim=1))", "torch.logsumexp(x, dim=1)")
+
+
+def test_excluded_files_are_skipped_though_pre_commit_names_them(project, hooks_repo, home):
+    add(project, "pyproject.toml", '[tool.numlint]\nextend-exclude = ["vendored"]\n')
+    vendored = add(project, "vendored/model.py", HAZARD)
+    result = try_repo(project, hooks_repo, "numlint-fix", home)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert vendored.read_text() == HAZARD

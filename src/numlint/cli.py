@@ -6,7 +6,7 @@ import difflib
 import os
 import sys
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import List, Optional, Sequence
 
@@ -16,7 +16,7 @@ from numlint import __version__, notebook, source
 from numlint.cache import Cache, fingerprint
 from numlint.config import ConfigError, find_pyproject, load_settings, select_rules, split_codes
 from numlint.diagnostics import SAFE, UNSAFE, FileError, FileResult
-from numlint.discovery import discover
+from numlint.discovery import discover, excluded
 from numlint.report import FORMATS
 from numlint.report.full import make_console
 from numlint.report.paths import place
@@ -69,8 +69,10 @@ def _fail(message: str) -> None:
               help="Processes to use (default: one per core).")
 @click.option("--no-cache", is_flag=True, help="Check every file, ignoring results cached by earlier runs.")
 @click.option("--cache-dir", type=click.Path(file_okay=False), help="Where to keep cached results (default: .numlint_cache).")
+@click.option("--force-exclude/--no-force-exclude", default=None,
+              help="Apply `exclude` to files named on the command line too (for pre-commit).")
 def check(paths, fix, unsafe_fixes, diff, select, extend_select, ignore, output_format, statistics,
-          exit_zero, config_path, stdin_filename, color, jobs, no_cache, cache_dir) -> None:
+          exit_zero, config_path, stdin_filename, color, jobs, no_cache, cache_dir, force_exclude) -> None:
     """Check PATHS (files or folders; default: the current folder) for numerical hazards."""
     try:
         from_stdin = paths == ("-",) or (not paths and stdin_filename is not None)
@@ -79,6 +81,8 @@ def check(paths, fix, unsafe_fixes, diff, select, extend_select, ignore, output_
         if config_path and not config_file.is_file():
             raise ConfigError(f"{config_path}: no such file")
         settings = load_settings(config_file, anchor if anchor.is_dir() else anchor.parent)
+        if force_exclude is not None:
+            settings = replace(settings, force_exclude=force_exclude)
         rules = registry(settings.rule_paths)
         selected = select_rules(
             rules,
@@ -88,6 +92,11 @@ def check(paths, fix, unsafe_fixes, diff, select, extend_select, ignore, output_
         )
         unsafe = settings.unsafe_fixes if unsafe_fixes is None else unsafe_fixes
         mode = Mode(fix=fix or diff, write=fix and not diff and not from_stdin, unsafe=unsafe)
+        if from_stdin and stdin_filename and settings.force_exclude and excluded(Path(stdin_filename), settings):
+            data = sys.stdin.buffer.read()  # an excluded file: nothing to report, and --fix gives it back as is
+            if fix and not diff:
+                sys.stdout.buffer.write(data)
+            sys.exit(EXIT_CLEAN)
         if from_stdin:
             stdin_name = stdin_filename or "-"
             try:
