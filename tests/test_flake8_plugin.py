@@ -81,3 +81,15 @@ def test_file_that_cannot_be_parsed_is_flake8s(tmp_path):
     result = run("-m", "flake8", "--select", "NUM,E999", "m.py", cwd=tmp_path)
     assert result.returncode == 1 and not result.stderr, result.stderr
     assert [line.split()[1] for line in result.stdout.splitlines()] == ["E999"]
+
+
+def test_numlint_leaves_line_noqa_to_flake8_but_not_its_file_comment():
+    from numlint.checker import check_text
+    from numlint.rules import registry
+
+    rules = list(registry().values())
+    text = 'import torch\ns = "# noqa"\ny = torch.log(torch.softmax(x, -1))  # noqa\n'
+    assert check_text(text, rules) == ([], [])
+    findings, errors = check_text(text, rules, line_noqa=False)
+    assert [(f.code, f.location.row) for f in findings] == [("NUM102", 3)] and not errors
+    assert check_text("# numlint: noqa\n" + text, rules, line_noqa=False) == ([], [])
