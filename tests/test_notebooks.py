@@ -331,3 +331,30 @@ def test_a_script_cut_into_cells_gets_the_same_findings_and_fixes(tmp_path, exam
     run("--fix", "--unsafe-fixes", example, "nb.ipynb", cwd=tmp_path)
     fixed = json.loads((tmp_path / "nb.ipynb").read_text(encoding="utf-8"))["cells"]
     assert "".join("".join(cell["source"]) for cell in fixed) == (tmp_path / example).read_text(encoding="utf-8")
+
+
+def test_future_imports_await_and_return_in_cells(tmp_path):
+    path = write(tmp_path, "nb.ipynb", notebook(
+        code("%load_ext autoreload\nfrom __future__ import annotations\nimport numpy as np"),
+        code("from __future__ import division\ny = np.log(np.sum(np.exp(x)))"),  # legal at the top of a cell
+        code("await asyncio.sleep(0)\nz = np.log(np.sum(np.exp(x)))"),  # IPython's autoawait: not read
+        code("return 1"),
+    ))
+    result = run("--output-format", "concise", "--fix", "nb.ipynb", cwd=tmp_path)
+    assert out(result).splitlines() == ["nb.ipynb:cell 4:1:1: error: cannot parse this cell (not checked): "
+                                        "'return' outside function"]
+    cells = [cell["source"] for cell in json.loads(path.read_text(encoding="utf-8"))["cells"]]
+    assert cells[1] == ["from __future__ import division\n", "y = np.logaddexp.reduce(x, axis=None)"]
+    assert cells[2] == ["await asyncio.sleep(0)\n", "z = np.log(np.sum(np.exp(x)))"]
+
+
+def test_fix_keeps_an_unusual_list_layout(tmp_path):
+    original = (
+        '{"cells": [{"cell_type": "code", "execution_count": null, "metadata": {}, "outputs": [],\n'
+        '  "source": [ "import numpy as np\\n",\n              "y = np.log(np.sum(np.exp(x)))" ]}],\n'
+        ' "metadata": {}, "nbformat": 4, "nbformat_minor": 5}'
+    )
+    path = write(tmp_path, "nb.ipynb", original)
+    assert run("--fix", "nb.ipynb", cwd=tmp_path).returncode == 0
+    assert path.read_text(encoding="utf-8") == original.replace(
+        "np.log(np.sum(np.exp(x)))", "np.logaddexp.reduce(x, axis=None)")

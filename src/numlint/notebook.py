@@ -3,14 +3,16 @@
 The code cells are joined in order into one Python text, so a name bound in one cell and used in
 a later one is followed as in a script (a softmax in cell 1, its log in cell 2). Between two cells
 stands a separator comment line. IPython syntax cannot be parsed as Python, so each line of it
-(found only where a statement starts, not inside brackets or strings) is replaced by a statement
-that keeps the original line in a comment:
+(found only where a statement starts, not inside brackets or strings) is replaced by a line that
+keeps the original in a comment:
 
-    %matplotlib inline      ->  pass  # numlint-ipython: %matplotlib inline
+    %matplotlib inline      ->  # numlint-ipython: %matplotlib inline
+        !wc -l {name}       ->      pass  # numlint-ipython: !wc -l {name}
     files = !ls             ->  files = None  # numlint-ipython: files = !ls
 
 so a block keeps a body and a name bound by the line stays bound (dataflow never looks through a
-name that IPython rebinds). A cell that is not Python to us (a cell magic other than `%%time` and
+name that IPython rebinds). `from __future__` lines, legal at the top of any cell but not in the
+middle of the joined text, become comments the same way. A cell that is not Python to us (a cell magic other than `%%time` and
 the like, top-level `await`) or that does not parse on its own (reported) is not checked: each of
 its lines becomes a bare marker comment and the cell is never changed. Every cell line is one line
 of the text, so a position maps back to (cell, row) by counting rows, and the text after fixes maps
@@ -48,6 +50,7 @@ _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
 _ESCAPED = re.compile(r"\s*[%!?]")  # %magic, !shell, ?help
 _ASSIGNED = re.compile(r"(\s*)([A-Za-z_][\w.]*(?:\s*,\s*[A-Za-z_][\w.]*)*)\s*=\s*[%!]")  # x = !ls, t = %time f()
 _HELP = re.compile(r"\s*[\w.*]+\?\??\s*$")  # obj?, obj.attr??, np.*load*?
+_FUTURE = re.compile(r"from\s+__future__\s+import\b")
 
 
 class NotebookError(SourceError):
@@ -231,13 +234,13 @@ def _python_lines(source: str) -> Tuple[Optional[List[str]], List[str], Optional
         name = first[2:].split(maxsplit=1)[0] if first[2:].split() else ""
         if name not in PYTHON_CELL_MAGICS:
             return None, [], None  # %%bash, %%html, %%writefile: not Python to us
-        out, ipython = [_placeholder(lines[0], comment=True)], [lines[0]]
+        out, ipython = [_placeholder(lines[0])], [lines[0]]
         body = lines[1:]
     else:
         out, ipython, body = [], [], lines
     for line in body:
-        if _is_ipython(line) and _complete("".join(out)):
-            out.append(_placeholder(line, comment=False))
+        if _hidden(line) and _complete("".join(out)):
+            out.append(_placeholder(line))
             ipython.append(line)
         else:
             out.append(line)
@@ -249,7 +252,11 @@ def _python_lines(source: str) -> Tuple[Optional[List[str]], List[str], Optional
     return out, ipython, None
 
 
-def _is_ipython(line: str) -> bool:
+def _hidden(line: str) -> bool:
+    """Is this line, if a statement starts on it, IPython syntax (or a future import, legal at the
+    top of any cell but not in the middle of the joined text)?"""
+    if _FUTURE.match(line):
+        return _complete(line)
     return bool(_ESCAPED.match(line) or _ASSIGNED.match(line) or _HELP.match(line))
 
 
@@ -273,15 +280,16 @@ def _newline(line: str) -> str:
     return line[len(line.rstrip("\r\n")):]
 
 
-def _placeholder(line: str, comment: bool) -> str:
+def _placeholder(line: str) -> str:
     body = line.rstrip("\r\n")
     stripped = body.lstrip()
-    if comment:
-        return MARKER + stripped + _newline(line)
     indent = body[: len(body) - len(stripped)]
     assigned = _ASSIGNED.match(body)
-    statement = f"{assigned.group(2)} = None" if assigned else "pass"  # names bound by `x = !ls` stay bound
-    return f"{indent}{statement}  {MARKER}{stripped}{_newline(line)}"
+    if assigned:  # names bound by `x = !ls` stay bound
+        return f"{indent}{assigned.group(2)} = None  {MARKER}{stripped}{_newline(line)}"
+    if indent:  # a block keeps a body
+        return f"{indent}pass  {MARKER}{stripped}{_newline(line)}"
+    return MARKER + stripped + _newline(line)  # a comment: `from __future__` may still come after it
 
 
 def _restore(piece: str) -> Tuple[List[str], List[str]]:
@@ -299,7 +307,7 @@ def _restore(piece: str) -> Tuple[List[str], List[str]]:
 
 def _compile_problem(text: str):
     """None when `text` compiles; "await" when it only does with top-level await; else (message, row, column)."""
-    flags = ast.PyCF_ONLY_AST
+    flags = 0  # a full compile: `return` or `await` outside a function is only found past the parse
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the user's SyntaxWarnings are not ours to print
         try:
@@ -398,17 +406,21 @@ def _source_spans(raw: str) -> List[Tuple[int, int]]:
 
 
 def _dump_like(source: str, as_list: bool, old: str, ascii_only: bool) -> str:
-    """`source` as JSON, laid out like the value it replaces."""
+    """`source` as JSON, laid out like the value it replaces (the same space after `[`, between
+    items and before `]`)."""
     if not as_list:
         return json.dumps(source, ensure_ascii=ascii_only)
-    lines = _LINE.findall(source)
-    if not lines:
-        return "[]"
-    if "\n" not in old:  # a list on one line
-        return json.dumps(lines, ensure_ascii=ascii_only)
-    closing = old[old.rfind("\n") + 1: -1]
+    items = [json.dumps(line, ensure_ascii=ascii_only) for line in _LINE.findall(source)]
     first = old[1:].lstrip()
+    if not items or first.startswith("]"):  # nothing to lay out after, or like
+        return json.dumps(_LINE.findall(source), ensure_ascii=ascii_only)
     opening = old[1: len(old) - len(first)]
-    item = opening[opening.rfind("\n") + 1:] if "\n" in opening and first[:1] != "]" else closing + " "
-    body = ",\n".join(item + json.dumps(line, ensure_ascii=ascii_only) for line in lines)
-    return f"[\n{body}\n{closing}]"
+    body = old[:-1].rstrip()
+    closing = old[len(body):-1]
+    _, end = _DECODER.raw_decode(old, len(old) - len(first))
+    after = _skip(old, end)
+    if old[after] == ",":  # as between the first two items
+        between = old[end:_skip(old, after + 1)]
+    else:  # a single item: one per line if the item had a line of its own
+        between = ",\n" + opening[opening.rfind("\n") + 1:] if "\n" in opening else ", "
+    return "[" + opening + between.join(items) + closing + "]"
