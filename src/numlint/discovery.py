@@ -5,6 +5,7 @@ folder above it matches `exclude`."""
 
 from __future__ import annotations
 
+import fnmatch
 import os
 import subprocess
 from pathlib import Path
@@ -43,10 +44,10 @@ def excluded(path: Path, settings: Settings) -> bool:
     for base in (settings.root, Path.cwd()):
         try:
             path.resolve().relative_to(base.resolve())
-        except ValueError:
+        except (ValueError, OSError, RuntimeError):  # outside it, or a symlink loop
             continue
         return matches(excludes, path, base.resolve())
-    return matches(excludes, Path(path.name), Path(path.name).resolve().parent)
+    return any(fnmatch.fnmatch(path.name, pattern.rstrip("/")) for pattern in excludes)
 
 
 def _add(path: Path, found: List[Path], seen: Set[Path]) -> None:
