@@ -11,6 +11,7 @@ and read the diff before committing it.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -43,6 +44,10 @@ def examples_copy(tmp_path):
     return target
 
 
+def _texts(folder: Path) -> dict:
+    return {p.name: p.read_text(encoding="utf-8") for p in [*folder.glob("*.py"), *folder.glob("*.ipynb")]}
+
+
 def _last_line(output: str) -> str:
     return output.strip().splitlines()[-1]
 
@@ -65,11 +70,12 @@ def test_fixing_all_examples_is_valid_and_stable(examples_copy):
     assert "error" not in first.stdout, first.stdout
     for path in examples_copy.glob("*.py"):
         compile(path.read_text(encoding="utf-8"), str(path), "exec")
-    snapshot = {p.name: p.read_text(encoding="utf-8") for p in examples_copy.glob("*.py")}
+    for path in examples_copy.glob("*.ipynb"):
+        assert json.loads(path.read_text(encoding="utf-8"))["nbformat"] == 4
+    snapshot = _texts(examples_copy)
+    assert any(name.endswith(".ipynb") for name in snapshot)
     second = run("-m", "numlint", "check", "--fix", "--unsafe-fixes", ".", "--output-format", "json", cwd=examples_copy)
-    assert {p.name: p.read_text(encoding="utf-8") for p in examples_copy.glob("*.py")} == snapshot
+    assert _texts(examples_copy) == snapshot
     # what remains has no fix: advice only
-    import json
-
     remaining = json.loads(second.stdout)
     assert remaining and all(r["fix"] is None and r["help"] for r in remaining), remaining

@@ -46,15 +46,19 @@ def test_flake8_finds_the_plugin():
     assert f"numlint: {__version__}" in result.stdout, result.stdout + result.stderr
 
 
+# flake8 reads Python files only; numlint also checks the notebooks in examples/.
+PYTHON_EXAMPLES = sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "examples").glob("*.py"))
+
+
 def test_same_findings_as_numlint_check():
     reported = flake8("--select", "NUM", "examples/")
-    assert reported and reported == numlint("examples/")
+    assert reported and reported == numlint(*PYTHON_EXAMPLES)
     assert {code for *_, code in reported} >= {"NUM101", "NUM102", "NUM301"}
 
 
 def test_extend_ignore():
     reported = flake8("--select", "NUM", "--extend-ignore", "NUM101", "examples/")
-    assert reported and reported == numlint("examples/", "--ignore", "NUM101")
+    assert reported and reported == numlint(*PYTHON_EXAMPLES, "--ignore", "NUM101")
 
 
 def test_noqa_is_flake8s(tmp_path):
@@ -77,3 +81,15 @@ def test_file_that_cannot_be_parsed_is_flake8s(tmp_path):
     result = run("-m", "flake8", "--select", "NUM,E999", "m.py", cwd=tmp_path)
     assert result.returncode == 1 and not result.stderr, result.stderr
     assert [line.split()[1] for line in result.stdout.splitlines()] == ["E999"]
+
+
+def test_numlint_leaves_line_noqa_to_flake8_but_not_its_file_comment():
+    from numlint.checker import check_text
+    from numlint.rules import registry
+
+    rules = list(registry().values())
+    text = 'import torch\ns = "# noqa"\ny = torch.log(torch.softmax(x, -1))  # noqa\n'
+    assert check_text(text, rules) == ([], [])
+    findings, errors = check_text(text, rules, line_noqa=False)
+    assert [(f.code, f.location.row) for f in findings] == [("NUM102", 3)] and not errors
+    assert check_text("# numlint: noqa\n" + text, rules, line_noqa=False) == ([], [])

@@ -8,6 +8,7 @@ installs into a store of its own each time (PRE_COMMIT_HOME only keeps its datab
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -21,6 +22,15 @@ pytest.importorskip("pre_commit", reason="pre-commit is not installed (it is in 
 ROOT = Path(__file__).resolve().parent.parent
 HAZARD = "import torch\ny = torch.log(torch.sum(torch.exp(x), dim=1))\n"
 FIXED = "import torch\ny = torch.logsumexp(x, dim=1)\n"
+
+
+def notebook(*sources: str) -> str:
+    cells = [{"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [], "source": s}
+             for s in sources]
+    return json.dumps({"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5}, indent=1) + "\n"
+
+
+NOTEBOOK = notebook("%matplotlib inline\nimport torch", "y = torch.log(torch.sum(torch.exp(x), dim=1))")
 NOT_COPIED = shutil.ignore_patterns(
     ".git", ".venv", "venv", "__pycache__", "*.egg-info", "build", "dist",
     ".numlint_cache", ".pytest_cache", ".hypothesis",
@@ -68,6 +78,7 @@ def try_repo(project: Path, hooks_repo: Path, hook: str, home: Path) -> subproce
 
 def add(project: Path, name: str, text: str) -> Path:
     path = project / name
+    path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text)
     git("add", name, cwd=project)
     return path
@@ -96,3 +107,21 @@ def test_clean_file_passes(project, hooks_repo, home):
     result = try_repo(project, hooks_repo, "numlint", home)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Passed" in result.stdout
+
+
+def test_notebooks_are_checked_and_fixed(project, hooks_repo, home):
+    path = add(project, "explore.ipynb", NOTEBOOK)
+    result = try_repo(project, hooks_repo, "numlint", home)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "explore.ipynb:cell 2:1:5: NUM101" in result.stdout
+    result = try_repo(project, hooks_repo, "numlint-fix", home)
+    assert result.returncode == 1 and "files were modified by this hook" in result.stdout
+    assert path.read_text() == NOTEBOOK.replace("torch.log(torch.sum(torch.exp(x), dim=1))", "torch.logsumexp(x, dim=1)")
+
+
+def test_excluded_files_are_skipped_though_pre_commit_names_them(project, hooks_repo, home):
+    add(project, "pyproject.toml", '[tool.numlint]\nextend-exclude = ["vendored"]\n')
+    vendored = add(project, "vendored/model.py", HAZARD)
+    result = try_repo(project, hooks_repo, "numlint-fix", home)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert vendored.read_text() == HAZARD

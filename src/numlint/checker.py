@@ -35,8 +35,11 @@ class _Hit:
     env: Env
 
 
-def check_text(text: str, rules: Sequence[Rule]) -> Tuple[List[Finding], List[FileError]]:
-    """All findings of `rules` in a file's text (noqa applied), or the reason it could not be read."""
+def check_text(text: str, rules: Sequence[Rule], line_noqa: bool = True) -> Tuple[List[Finding], List[FileError]]:
+    """All findings of `rules` in a file's text (noqa applied), or the reason it could not be read.
+
+    `line_noqa=False` keeps findings on lines with a `# noqa` comment, for a host (flake8) that
+    reads those comments itself; a `# numlint: noqa` file comment applies either way."""
     exempt = _file_exemptions(text)
     if exempt is True:
         return [], []
@@ -50,7 +53,7 @@ def check_text(text: str, rules: Sequence[Rule]) -> Tuple[List[Finding], List[Fi
         return [], [_syntax_error(text, exc)]
     except (RecursionError, MemoryError) as exc:  # absurdly deep or large expressions
         return [], [FileError(f"cannot parse: {type(exc).__name__}")]
-    return FileChecker(text, module, rules).run()
+    return FileChecker(text, module, rules, line_noqa).run()
 
 
 def _syntax_error(text: str, exc: cst.ParserSyntaxError) -> FileError:
@@ -75,8 +78,9 @@ def _file_exemptions(text: str):
 
 
 class FileChecker:
-    def __init__(self, text: str, module: cst.Module, rules: Sequence[Rule]) -> None:
+    def __init__(self, text: str, module: cst.Module, rules: Sequence[Rule], line_noqa: bool = True) -> None:
         self.text = text
+        self.line_noqa = line_noqa
         self.module = module
         self.rules = rules
         self.lines = LineIndex(text)
@@ -130,7 +134,7 @@ class FileChecker:
                 findings.append(self._finding(hit))
             except Exception as exc:
                 errors.append(_rule_crash(hit.rule, exc))
-        return [f for f in findings if not self._suppressed(f)], errors
+        return [f for f in findings if not (self.line_noqa and self._suppressed(f))], errors
 
     # -- positions ------------------------------------------------------------------------------
     def span(self, node: cst.CSTNode) -> Tuple[int, int]:

@@ -6,21 +6,22 @@ import difflib
 import os
 import sys
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import List, Optional, Sequence
 
 import click
 
-from numlint import __version__, source
+from numlint import __version__, notebook, source
 from numlint.cache import Cache, fingerprint
 from numlint.config import ConfigError, find_pyproject, load_settings, select_rules, split_codes
 from numlint.diagnostics import SAFE, UNSAFE, FileError, FileResult
-from numlint.discovery import discover
+from numlint.discovery import discover, excluded
 from numlint.report import FORMATS
 from numlint.report.full import make_console
+from numlint.report.paths import place
 from numlint.rules import RuleError, registry
-from numlint.runner import Mode, check_files, check_source, original_text, summary_counts
+from numlint.runner import Mode, check_files, check_loaded, original_text, summary_counts
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
@@ -68,8 +69,10 @@ def _fail(message: str) -> None:
               help="Processes to use (default: one per core).")
 @click.option("--no-cache", is_flag=True, help="Check every file, ignoring results cached by earlier runs.")
 @click.option("--cache-dir", type=click.Path(file_okay=False), help="Where to keep cached results (default: .numlint_cache).")
+@click.option("--force-exclude/--no-force-exclude", default=None,
+              help="Apply `exclude` to files named on the command line too (for pre-commit).")
 def check(paths, fix, unsafe_fixes, diff, select, extend_select, ignore, output_format, statistics,
-          exit_zero, config_path, stdin_filename, color, jobs, no_cache, cache_dir) -> None:
+          exit_zero, config_path, stdin_filename, color, jobs, no_cache, cache_dir, force_exclude) -> None:
     """Check PATHS (files or folders; default: the current folder) for numerical hazards."""
     try:
         from_stdin = paths == ("-",) or (not paths and stdin_filename is not None)
@@ -78,6 +81,8 @@ def check(paths, fix, unsafe_fixes, diff, select, extend_select, ignore, output_
         if config_path and not config_file.is_file():
             raise ConfigError(f"{config_path}: no such file")
         settings = load_settings(config_file, anchor if anchor.is_dir() else anchor.parent)
+        if force_exclude is not None:
+            settings = replace(settings, force_exclude=force_exclude)
         rules = registry(settings.rule_paths)
         selected = select_rules(
             rules,
@@ -87,20 +92,25 @@ def check(paths, fix, unsafe_fixes, diff, select, extend_select, ignore, output_
         )
         unsafe = settings.unsafe_fixes if unsafe_fixes is None else unsafe_fixes
         mode = Mode(fix=fix or diff, write=fix and not diff and not from_stdin, unsafe=unsafe)
+        if from_stdin and stdin_filename and settings.force_exclude and excluded(Path(stdin_filename), settings):
+            data = sys.stdin.buffer.read()  # an excluded file: nothing to report, and --fix gives it back as is
+            if fix and not diff:
+                sys.stdout.buffer.write(data)
+            sys.exit(EXIT_CLEAN)
         if from_stdin:
             stdin_name = stdin_filename or "-"
             try:
-                stdin_file = source.decode(sys.stdin.buffer.read())
+                decode = notebook.loads if notebook.is_notebook(stdin_name) else source.decode
+                stdin_file = decode(sys.stdin.buffer.read())
             except source.SourceError as exc:  # like an undecodable file: reported, exit 1
                 stdin_file = None
                 results = [FileResult(stdin_name, errors=(FileError(str(exc)),))]
             if stdin_file is not None:
-                text = stdin_file.text
                 chosen = [rules[c] for c in sorted(selected)]
-                results = [check_source(text, chosen, stdin_name, mode)]
+                results = [check_loaded(stdin_file, chosen, stdin_name, mode)]
             originals = {results[0].path: stdin_file.text} if stdin_file is not None else {}
             if fix and not diff and stdin_file is not None:
-                sys.stdout.buffer.write(stdin_file.encode(results[0].source or stdin_file.text))
+                sys.stdout.buffer.write(stdin_file.encode(results[0].fixed_source or stdin_file.text))
                 sys.stdout.flush()
                 sys.exit(EXIT_CLEAN if exit_zero or not results[0].findings else EXIT_FINDINGS)
         else:
@@ -173,16 +183,26 @@ def _print_diffs(results: Sequence[FileResult], originals) -> int:
         if result.fixed_source is None or before is None:
             continue
         changed += 1
-        sys.stdout.writelines(difflib.unified_diff(
-            before.splitlines(keepends=True), result.fixed_source.splitlines(keepends=True),
-            fromfile=_diff_name("a", result.path), tofile=_diff_name("b", result.path),
-        ))
+        if result.cells is not None:  # a notebook: a diff of each changed cell's source
+            numbers = result.cells.cells
+            pairs = zip(notebook.cell_texts(before, numbers), notebook.cell_texts(result.fixed_source, numbers))
+            for (number, old), (_, new) in pairs:
+                sys.stdout.writelines(_unified(old, new, f"{result.path}:cell {number}"))
+            continue
+        sys.stdout.writelines(_unified(before, result.fixed_source, result.path))
     for result in results:
         for error in result.errors:
-            click.echo(f"{result.path}:{error.location.row}:{error.location.column}: error: {error.message}", err=True)
+            click.echo(f"{place(result, error.location)}: error: {error.message}", err=True)
     if changed:
         click.echo(f"Would fix {sum(r.fixes_applied for r in results)} finding(s) in {changed} file(s).", err=True)
     return changed
+
+
+def _unified(before: str, after: str, name: str):
+    return difflib.unified_diff(
+        before.splitlines(keepends=True), after.splitlines(keepends=True),
+        fromfile=_diff_name("a", name), tofile=_diff_name("b", name),
+    )
 
 
 def _diff_name(side: str, path: str) -> str:

@@ -23,12 +23,12 @@ class ConfigError(ValueError):
 
 KNOWN_KEYS = frozenset({
     "select", "extend-select", "ignore", "extend-ignore", "per-file-ignores", "exclude",
-    "extend-exclude", "rule-paths", "unsafe-fixes", "respect-gitignore", "cache-dir",
+    "extend-exclude", "rule-paths", "unsafe-fixes", "respect-gitignore", "cache-dir", "force-exclude",
 })
 DEFAULT_EXCLUDE = (
     ".bzr", ".direnv", ".eggs", ".git", ".hg", ".mypy_cache", ".nox", ".pants.d", ".pytype",
     ".ruff_cache", ".svn", ".tox", ".venv", "__pypackages__", "_build", "buck-out", "build",
-    "dist", "node_modules", "site-packages", "venv", "__pycache__", ".numlint_cache",
+    "dist", "node_modules", "site-packages", "venv", "__pycache__", ".numlint_cache", ".ipynb_checkpoints",
 )
 
 
@@ -46,6 +46,7 @@ class Settings:
     unsafe_fixes: bool = False
     respect_gitignore: bool = True
     cache_dir: Optional[Path] = None
+    force_exclude: bool = False  # excludes apply to files named on the command line too (pre-commit)
 
 
 def find_pyproject(start: Path) -> Optional[Path]:
@@ -99,7 +100,7 @@ def load_settings(path: Optional[Path], root: Path) -> Settings:
     if not isinstance(per_file, dict):
         raise ConfigError(f"{path}: [tool.numlint] per-file-ignores must be a table of pattern = [codes]")
     base = path.parent.resolve()
-    for key in ("unsafe-fixes", "respect-gitignore"):
+    for key in ("unsafe-fixes", "respect-gitignore", "force-exclude"):
         if key in table and not isinstance(table[key], bool):
             raise ConfigError(f"{path}: [tool.numlint] {key} must be true or false")
     return Settings(
@@ -115,6 +116,7 @@ def load_settings(path: Optional[Path], root: Path) -> Settings:
         unsafe_fixes=bool(table.get("unsafe-fixes", False)),
         respect_gitignore=bool(table.get("respect-gitignore", True)),
         cache_dir=(base / _string(table["cache-dir"], "cache-dir", path)) if "cache-dir" in table else None,
+        force_exclude=bool(table.get("force-exclude", False)),
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from dataclasses import dataclass
 from typing import Optional, Tuple
 
@@ -62,6 +63,23 @@ class FileError:
 
 
 @dataclass(frozen=True)
+class CellIndex:
+    """Where a notebook's code cells lie in the one Python text numlint checked (see notebook.py).
+
+    Findings keep positions in that text, as edits do; reporters turn them into (cell, row)."""
+
+    cells: Tuple[int, ...]  # each code cell's number: 1-based among all the notebook's cells
+    first_rows: Tuple[int, ...]  # the row of each one's first line in the checked text
+
+    def locate(self, position: Position) -> Tuple[int, Position]:
+        """The cell number and the position inside that cell."""
+        at = max(bisect_right(self.first_rows, position.row) - 1, 0)
+        if not self.cells:
+            return 0, position
+        return self.cells[at], Position(position.row - self.first_rows[at] + 1, position.column)
+
+
+@dataclass(frozen=True)
 class FileResult:
     path: str  # as given / discovered, for display
     findings: Tuple[Finding, ...] = ()
@@ -69,3 +87,4 @@ class FileResult:
     source: Optional[str] = None  # decoded text, kept for reporters that show snippets
     fixed_source: Optional[str] = None  # set when fixes changed the text
     fixes_applied: int = 0
+    cells: Optional[CellIndex] = None  # set for notebooks: positions above are in their joined code cells

@@ -1,8 +1,11 @@
-"""Finding the files to check: Python files under the given paths, minus excludes and, in a git
-work tree, minus what git ignores. A file named on the command line is always checked."""
+"""Finding the files to check: Python files and Jupyter notebooks under the given paths, minus
+excludes and, in a git work tree, minus what git ignores. A file named on the command line is
+always checked, unless `force-exclude` is set (pre-commit names every staged file) and it or a
+folder above it matches `exclude`."""
 
 from __future__ import annotations
 
+import fnmatch
 import os
 import subprocess
 from pathlib import Path
@@ -10,7 +13,7 @@ from typing import Iterable, List, Optional, Set
 
 from numlint.config import ConfigError, Settings, matches
 
-EXTENSIONS = (".py", ".pyi")
+EXTENSIONS = (".py", ".pyi", ".ipynb")
 
 
 def discover(paths: Iterable[str], settings: Settings) -> List[Path]:
@@ -21,6 +24,8 @@ def discover(paths: Iterable[str], settings: Settings) -> List[Path]:
         path = Path(raw)
         if not path.exists() and not path.is_symlink():
             raise ConfigError(f"{raw}: no such file or directory")
+        if settings.force_exclude and excluded(path, settings):
+            continue
         if path.is_dir():
             visible = _git_visible(path) if settings.respect_gitignore else None
             for file in _walk(path, excludes, settings):
@@ -30,6 +35,19 @@ def discover(paths: Iterable[str], settings: Settings) -> List[Path]:
         else:
             _add(path, found, seen)
     return found
+
+
+def excluded(path: Path, settings: Settings) -> bool:
+    """Does `exclude` match a named path? Judged below the configuration's folder, or else below the
+    working directory (where pre-commit runs), so folders above the project never match."""
+    excludes = settings.exclude + settings.extend_exclude
+    for base in (settings.root, Path.cwd()):
+        try:
+            path.resolve().relative_to(base.resolve())
+        except (ValueError, OSError, RuntimeError):  # outside it, or a symlink loop
+            continue
+        return matches(excludes, path, base.resolve())
+    return any(fnmatch.fnmatch(path.name, pattern.rstrip("/")) for pattern in excludes)
 
 
 def _add(path: Path, found: List[Path], seen: Set[Path]) -> None:

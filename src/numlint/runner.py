@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable, Dict, FrozenSet, Iterator, List, Mapping, Optional, Sequence, Tuple
 
-from numlint import source
+from numlint import notebook, source
 from numlint.checker import check_text
 from numlint.config import Settings, ignored_for
 from numlint.diagnostics import FileError, FileResult
@@ -43,6 +43,17 @@ def check_source(text: str, rules: Sequence[Rule], display_path: str, mode: Mode
     return FileResult(display_path, tuple(findings), tuple(errors), source=text if findings or errors else None)
 
 
+def read(path: Path):
+    """A file to check: a Python file, or a notebook (its code cells as one text, see notebook.py).
+    Either has `text` to check and `encode(fixed_text)` for the bytes to write."""
+    return notebook.read(str(path)) if notebook.is_notebook(path) else source.read(str(path))
+
+
+def check_loaded(file, rules: Sequence[Rule], display_path: str, mode: Mode = Mode()) -> FileResult:
+    result = check_source(file.text, rules, display_path, mode)
+    return file.finish(result) if isinstance(file, notebook.Notebook) else result
+
+
 def check_file(
     path: Path,
     rules: Mapping[str, Rule],
@@ -52,13 +63,13 @@ def check_file(
 ) -> FileResult:
     display = str(path)
     try:
-        file = source.read(str(path))
+        file = read(path)
     except source.SourceError as exc:
         return FileResult(display, errors=(FileError(str(exc)),))
     active = selected - ignored_for(settings, path, rules)
     chosen = [rules[code] for code in sorted(active)]
     try:
-        result = check_source(file.text, chosen, display, mode)
+        result = check_loaded(file, chosen, display, mode)
     except RecursionError:
         return FileResult(display, errors=(FileError("too deeply nested to check"),), source=file.text)
     except Exception as exc:  # numlint's own bug: report it for this file and go on
@@ -68,9 +79,9 @@ def check_file(
     if mode.write and result.fixed_source is not None:
         try:
             source.write_atomic(str(path), file.encode(result.fixed_source))
-        except (OSError, UnicodeEncodeError) as exc:
-            return FileResult(display, result.findings, result.errors + (FileError(f"cannot write the fix: {exc}"),),
-                              result.source, None, 0)
+        except (OSError, UnicodeEncodeError, source.SourceError) as exc:
+            return replace(result, errors=result.errors + (FileError(f"cannot write the fix: {exc}"),),
+                           fixed_source=None, fixes_applied=0)
     return result
 
 
@@ -146,7 +157,7 @@ def _check_in_worker(task) -> FileResult:
 
 def original_text(path: Path) -> Optional[str]:
     try:
-        return source.read(str(path)).text
+        return read(path).text
     except source.SourceError:
         return None
 

@@ -8,18 +8,11 @@ gives it; `[tool.numlint]` (selection, per-file-ignores, excludes, rule-paths) i
 from __future__ import annotations
 
 import ast
-import re
 from typing import Iterator, List, Sequence, Tuple
 
 from numlint import __version__
 from numlint.checker import check_text
 from numlint.rules import Rule, registry
-
-# numlint's checker drops findings on lines with a `# noqa` comment, but under flake8 that is
-# flake8's call: `--disable-noqa` must show them, `# noqa: NUM1` covers NUM101 and `#noqa` counts
-# for nothing. So these comments are masked (same length: positions stay) before numlint reads
-# the text. A `# numlint: noqa` file directive is numlint's own and still applies.
-_INLINE_NOQA = re.compile(r"(#\s*)noqa", re.IGNORECASE)
 
 
 class Numlint:
@@ -31,10 +24,11 @@ class Numlint:
         self.lines = lines
 
     def run(self) -> Iterator[Tuple[int, int, str, type]]:
-        text = _INLINE_NOQA.sub(lambda m: m.group(1) + "----", "".join(self.lines))
         # Errors are left out: flake8 reports syntax errors itself (E999), and a rule's crash is
-        # a numlint bug that `numlint check` shows.
-        findings, _errors = check_text(text, _default_rules())
+        # a numlint bug that `numlint check` shows. `# noqa` comments are flake8's to read
+        # (`--disable-noqa`, `# noqa: NUM1` covering NUM101, `#noqa` counting for nothing), so
+        # numlint keeps the findings on their lines; a `# numlint: noqa` file comment still applies.
+        findings, _errors = check_text("".join(self.lines), _default_rules(), line_noqa=False)
         for finding in sorted(findings, key=lambda f: (f.location, f.code)):
             row, column = finding.location.row, finding.location.column - 1
             yield row, column, f"{finding.code} {finding.message}", type(self)

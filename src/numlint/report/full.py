@@ -6,6 +6,8 @@
        |           ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^ NUM101
        |
        = fix: Replace with `torch.logsumexp(scores, dim=-1)`
+
+In a notebook the place is `path:cell N:row:col` and the lines are numbered as in that cell.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from rich.console import Console
 from rich.text import Text
 
 from numlint.diagnostics import SAFE, FileResult, Finding
+from numlint.report.paths import place, where
 from numlint.source import LineIndex
 
 MAX_LINES = 6
@@ -38,17 +41,18 @@ def _display(line: str, column: int) -> int:
     return len(line[:column].expandtabs(4))
 
 
-def _snippet(finding: Finding, index: LineIndex) -> List[Text]:
+def _snippet(finding: Finding, index: LineIndex, shift: int = 0) -> List[Text]:
+    """The finding's lines, numbered `shift` rows less than in `index` (a notebook cell's own rows)."""
     first, last = finding.location.row, finding.end_location.row
     shown_last = min(last, first + MAX_LINES - 1)
-    width = len(str(shown_last))
+    width = len(str(shown_last - shift))
     gutter = " " * width + " |"
     out = [Text(gutter, style="blue")]
     for row in range(first, shown_last + 1):
         line = index.line(row)
         start = finding.location.column - 1 if row == first else len(line) - len(line.lstrip())
         end = finding.end_location.column - 1 if row == last else len(line)
-        text = Text(f"{row:>{width}} | ", style="blue")
+        text = Text(f"{row - shift:>{width}} | ", style="blue")
         text.append(line.expandtabs(4))
         out.append(text)
         carets = Text(gutter + " ", style="blue")
@@ -63,8 +67,8 @@ def _snippet(finding: Finding, index: LineIndex) -> List[Text]:
     return out
 
 
-def _fix_line(finding: Finding, options) -> Text:
-    pad = " " * (len(str(finding.end_location.row)) + 1)
+def _fix_line(finding: Finding, options, shift: int = 0) -> Text:
+    pad = " " * (len(str(finding.end_location.row - shift)) + 1)
     text = Text(pad + "= ", style="blue")
     if finding.fix is not None:
         text.append("fix", style="bold cyan")
@@ -82,19 +86,20 @@ def write(results: Sequence[FileResult], stream: TextIO, options) -> None:
     for result in results:
         index = LineIndex(result.source) if result.source is not None else None
         for error in result.errors:
-            line = Text(f"{result.path}:{error.location.row}:{error.location.column}: ", style="bold")
+            line = Text(f"{place(result, error.location)}: ", style="bold")
             line.append("error", style="bold red")
             line.append(f": {error.message}")
             console.print(line)
         for finding in sorted(result.findings, key=lambda f: (f.location, f.code)):
-            header = Text(f"{result.path}:{finding.location.row}:{finding.location.column}: ", style="bold")
+            header = Text(f"{place(result, finding.location)}: ", style="bold")
             header.append(finding.code, style="bold red")
             header.append(" ")
             header.append(finding.message)
             console.print(header)
+            shift = finding.location.row - where(result, finding.location)[1].row  # 0 outside notebooks
             if index is not None:
-                for line in _snippet(finding, index):
+                for line in _snippet(finding, index, shift):
                     console.print(line)
             if finding.fix is not None or finding.help:
-                console.print(_fix_line(finding, options))
+                console.print(_fix_line(finding, options, shift))
             console.print()

@@ -3,6 +3,8 @@
 The runner turns each line into an annotation on the pull request's diff:
 
     ::error file=pkg/model.py,line=6,col=11,endLine=6,endColumn=52,title=NUM101 (log-sum-exp)::`log(sum(exp(x)))` ...
+
+In a notebook, rows are counted in the cell and the message starts with `cell N: ` (as ruff does).
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 from typing import Iterator, Sequence, TextIO
 
 from numlint.diagnostics import FileResult
-from numlint.report.paths import ci_path
+from numlint.report.paths import ci_path, where
 
 
 def escape_data(text: str) -> str:
@@ -28,26 +30,33 @@ def _command(properties: dict, message: str) -> str:
     return f"::error {props}::{escape_data(message)}"
 
 
+def _cell(result: FileResult, position) -> str:
+    cell = where(result, position)[0]
+    return f"cell {cell}: " if cell is not None else ""
+
+
 def lines(results: Sequence[FileResult]) -> Iterator[str]:
     for result in results:
         path = ci_path(result.path)
         for error in result.errors:
             title = "numlint internal error" if error.code else "numlint error"
+            at = where(result, error.location)[1]
             yield _command(
-                {"file": path, "line": error.location.row, "col": error.location.column, "title": title},
-                error.message,
+                {"file": path, "line": at.row, "col": at.column, "title": title},
+                _cell(result, error.location) + error.message,
             )
         for finding in sorted(result.findings, key=lambda f: (f.location, f.code)):
+            start, end = where(result, finding.location)[1], where(result, finding.end_location)[1]
             yield _command(
                 {
                     "file": path,
-                    "line": finding.location.row,
-                    "col": finding.location.column,
-                    "endLine": finding.end_location.row,
-                    "endColumn": finding.end_location.column,
+                    "line": start.row,
+                    "col": start.column,
+                    "endLine": end.row,
+                    "endColumn": end.column,
                     "title": f"{finding.code} ({finding.name})",
                 },
-                finding.message,
+                _cell(result, finding.location) + finding.message,
             )
 
 

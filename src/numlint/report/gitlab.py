@@ -3,7 +3,8 @@
 GitLab tells new findings from old ones by `fingerprint`, so it must survive unrelated edits: it
 hashes the path, the rule, the message and the text of the finding's lines, not the row number,
 so adding lines above a finding does not make it "new". Identical findings on identical lines of a
-file are told apart by their order among themselves.
+file are told apart by their order among themselves. In a notebook, rows are counted in the cell
+and the description names the cell (`cell 3: ...`), as ruff does.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import json
 from typing import Dict, Optional, Sequence, TextIO, Tuple
 
 from numlint.diagnostics import FileResult, Position
-from numlint.report.paths import ci_path
+from numlint.report.paths import ci_path, where
 from numlint.source import LineIndex
 
 SEVERITY = "major"
@@ -26,6 +27,10 @@ def _line_text(index: Optional[LineIndex], start: Position, end: Position) -> st
     last = min(end.row, index.rows)
     # Stripped, so re-indenting a block keeps its fingerprints.
     return "\n".join(index.line(row).strip() for row in range(start.row, last + 1))
+
+
+def _in_cell(cell: Optional[int]) -> str:
+    return f"cell {cell}: " if cell is not None else ""
 
 
 def _fingerprint(parts: Tuple[str, ...], seen: Dict[Tuple[str, ...], int]) -> str:
@@ -41,9 +46,10 @@ def records(results: Sequence[FileResult]) -> list:
         index = LineIndex(result.source) if result.source is not None else None
         seen: Dict[Tuple[str, ...], int] = {}
         for error in result.errors:
-            row = error.location.row
+            cell, at = where(result, error.location)
+            row = at.row
             out.append({
-                "description": f"numlint could not check this file: {error.message}",
+                "description": f"numlint could not check this file: {_in_cell(cell)}{error.message}",
                 "check_name": "numlint-error",
                 "fingerprint": _fingerprint((path, "numlint-error", error.message), seen),
                 "severity": ERROR_SEVERITY,
@@ -51,14 +57,15 @@ def records(results: Sequence[FileResult]) -> list:
             })
         for finding in sorted(result.findings, key=lambda f: (f.location, f.code)):
             text = _line_text(index, finding.location, finding.end_location)
+            cell, start = where(result, finding.location)
             out.append({
-                "description": f"{finding.code} {finding.message}",
+                "description": f"{finding.code} {_in_cell(cell)}{finding.message}",
                 "check_name": finding.code,
                 "fingerprint": _fingerprint((path, finding.code, finding.message, text), seen),
                 "severity": SEVERITY,
                 "location": {
                     "path": path,
-                    "lines": {"begin": finding.location.row, "end": finding.end_location.row},
+                    "lines": {"begin": start.row, "end": where(result, finding.end_location)[1].row},
                 },
             })
     return out

@@ -1,4 +1,8 @@
-"""A JSON list of findings shaped like ruff's, so reviewdog and editor plugins read it as is."""
+"""A JSON list of findings shaped like ruff's, so reviewdog and editor plugins read it as is.
+
+In a notebook, `cell` is the cell's number and every row (location, edits, noqa_row) is counted
+in the cell the position lies in, as ruff does; each edit also names its `cell`, since a fix may
+add an import to another cell. Elsewhere `cell` is null."""
 
 from __future__ import annotations
 
@@ -6,11 +10,21 @@ import json as _json
 import os
 from typing import Sequence, TextIO
 
-from numlint.diagnostics import FileResult, Position
+from numlint.diagnostics import Edit, FileResult, Position
+from numlint.report.paths import where
 
 
-def _position(position: Position) -> dict:
-    return {"row": position.row, "column": position.column}
+def _position(result: FileResult, position: Position) -> dict:
+    _, at = where(result, position)
+    return {"row": at.row, "column": at.column}
+
+
+def _edit(result: FileResult, edit: Edit) -> dict:
+    out = {"content": edit.content, "location": _position(result, edit.location),
+           "end_location": _position(result, edit.end_location)}
+    if result.cells is not None:  # a fix may also edit another cell (an import, a now unused line)
+        out["cell"] = where(result, edit.location)[0]
+    return out
 
 
 def records(results: Sequence[FileResult]) -> list:
@@ -21,13 +35,13 @@ def records(results: Sequence[FileResult]) -> list:
         filename = os.path.abspath(result.path) if result.path != "-" else "-"
         for error in result.errors:
             out.append({
-                "cell": None,
+                "cell": where(result, error.location)[0],
                 "code": None,
                 "name": None,
                 "message": error.message,
                 "filename": filename,
-                "location": _position(error.location),
-                "end_location": _position(error.location),
+                "location": _position(result, error.location),
+                "end_location": _position(result, error.location),
                 "url": None,
                 "noqa_row": None,
                 "fix": None,
@@ -38,21 +52,18 @@ def records(results: Sequence[FileResult]) -> list:
                 fix = {
                     "applicability": finding.fix.applicability,
                     "message": finding.fix.message,
-                    "edits": [
-                        {"content": e.content, "location": _position(e.location), "end_location": _position(e.end_location)}
-                        for e in finding.fix.edits
-                    ],
+                    "edits": [_edit(result, e) for e in finding.fix.edits],
                 }
             out.append({
-                "cell": None,
+                "cell": where(result, finding.location)[0],
                 "code": finding.code,
                 "name": finding.name,
                 "message": finding.message,
                 "filename": filename,
-                "location": _position(finding.location),
-                "end_location": _position(finding.end_location),
+                "location": _position(result, finding.location),
+                "end_location": _position(result, finding.end_location),
                 "url": rule_url(finding.code, finding.name),
-                "noqa_row": finding.noqa_row,
+                "noqa_row": _position(result, Position(finding.noqa_row, 1))["row"],
                 "fix": fix,
                 "help": finding.help,
             })

@@ -2,7 +2,8 @@
 
 One testsuite "numlint": a failing testcase per finding, an erroring testcase per file numlint
 could not check, and, when there is neither, one passing testcase, so a clean run shows as green
-rather than as "no tests".
+rather than as "no tests". In a notebook, places read `cell N:row:col` and `line` is the row in
+the cell.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import xml.etree.ElementTree as ET
 from typing import Sequence, TextIO
 
 from numlint.diagnostics import FileResult
-from numlint.report.paths import ci_path
+from numlint.report.paths import ci_path, place, where
 
 # Characters XML 1.0 forbids even as references; ElementTree would write them and break the file.
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
@@ -36,18 +37,20 @@ def tree(results: Sequence[FileResult]) -> ET.Element:
         path = ci_path(result.path)
         for error in result.errors:
             errors += 1
-            row, col = error.location.row, error.location.column
-            case = _testcase(suite, path, f"numlint error at {row}:{col}", file=path, line=row)
+            at = place(result, error.location, path)[len(path) + 1:]  # row:col, or cell N:row:col
+            row = where(result, error.location)[1].row
+            case = _testcase(suite, path, f"numlint error at {at}", file=path, line=row)
             node = ET.SubElement(case, "error", message=_clean(error.message), type=error.code or "file-error")
-            node.text = _clean(f"{path}:{row}:{col}: error: {error.message}")
+            node.text = _clean(f"{path}:{at}: error: {error.message}")
         for finding in sorted(result.findings, key=lambda f: (f.location, f.code)):
             failures += 1
-            row, col = finding.location.row, finding.location.column
+            at = place(result, finding.location, path)[len(path) + 1:]
+            row = where(result, finding.location)[1].row
             case = _testcase(
-                suite, path, f"{finding.code} ({finding.name}) at {row}:{col}", file=path, line=row,
+                suite, path, f"{finding.code} ({finding.name}) at {at}", file=path, line=row,
             )
             node = ET.SubElement(case, "failure", message=_clean(finding.message), type=finding.code)
-            body = f"{path}:{row}:{col}: {finding.code} {finding.message}"
+            body = f"{path}:{at}: {finding.code} {finding.message}"
             if finding.fix is not None:
                 body += f"\nfix ({finding.fix.applicability}): {finding.fix.message}"
             elif finding.help:

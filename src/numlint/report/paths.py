@@ -1,9 +1,12 @@
-"""Paths as CI tools and reports want them."""
+"""Paths, and places in files and notebook cells, as people and CI tools want them."""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Optional, Tuple
+
+from numlint.diagnostics import FileResult, Position
 
 
 def ci_path(path: str) -> str:
@@ -21,3 +24,19 @@ def ci_path(path: str) -> str:
     if relative == os.pardir or relative.startswith(os.pardir + os.sep):
         return Path(absolute).as_posix()
     return Path(relative).as_posix()
+
+
+def where(result: FileResult, position: Position) -> Tuple[Optional[int], Position]:
+    """The notebook cell (None for a Python file) and the position in it to show for `position`."""
+    if result.cells is None:
+        return None, position
+    return result.cells.locate(position)
+
+
+def place(result: FileResult, position: Position, path: Optional[str] = None) -> str:
+    """`path:row:col`, or `path:cell N:row:col` in a notebook, as ruff writes it."""
+    cell, at = where(result, position)
+    shown = result.path if path is None else path
+    if cell is not None:
+        shown = f"{shown}:cell {cell}"
+    return f"{shown}:{at.row}:{at.column}"

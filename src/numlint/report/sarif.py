@@ -6,7 +6,8 @@ level "warning": a numerical hazard breaks only on some inputs, so it is not a c
 GitHub's default check threshold (errors) does not block a merge on it; gate on numlint's exit
 code (or the `github` format) to block. Files numlint could not check are not results but
 `invocations[0].toolExecutionNotifications` of level "error", which is where SARIF puts problems of
-the tool rather than of the code.
+the tool rather than of the code. In a notebook, regions count rows in the cell, the message starts
+with `cell N: ` and the location's properties hold `cell` (as ruff counts cells, from 1).
 """
 
 from __future__ import annotations
@@ -14,12 +15,12 @@ from __future__ import annotations
 import json
 import textwrap
 from pathlib import Path
-from typing import Dict, List, Sequence, TextIO
+from typing import Dict, List, Optional, Sequence, TextIO, Tuple
 from urllib.parse import quote
 
 from numlint import __version__
 from numlint.diagnostics import Edit, FileError, FileResult, Finding, Position
-from numlint.report.paths import ci_path
+from numlint.report.paths import ci_path, where
 
 SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 INFORMATION_URI = "https://github.com/numlint/numlint"
@@ -39,8 +40,8 @@ def _region(start: Position, end: Position) -> dict:
     return {"startLine": start.row, "startColumn": start.column, "endLine": end.row, "endColumn": end.column}
 
 
-def _replacement(edit: Edit) -> dict:
-    replacement = {"deletedRegion": _region(edit.location, edit.end_location)}
+def _replacement(file: FileResult, edit: Edit) -> dict:
+    replacement = {"deletedRegion": _region(where(file, edit.location)[1], where(file, edit.end_location)[1])}
     if edit.content:  # no insertedContent means a pure deletion
         replacement["insertedContent"] = {"text": edit.content}
     return replacement
@@ -77,43 +78,52 @@ def _rule_descriptor(code: str, finding: Finding, known) -> dict:
     return descriptor
 
 
-def _result(path: str, finding: Finding, index: int) -> dict:
+def _cell_location(file: FileResult, start: Position, end: Position) -> Tuple[Optional[int], dict]:
+    cell, first = where(file, start)
+    location: dict = {"region": _region(first, where(file, end)[1])}
+    if cell is not None:
+        location["properties"] = {"cell": cell}
+    return cell, location
+
+
+def _result(file: FileResult, finding: Finding, index: int) -> dict:
+    path = file.path
     message = finding.message if not finding.help else f"{finding.message}. {finding.help}"
+    cell, location = _cell_location(file, finding.location, finding.end_location)
+    if cell is not None:
+        message = f"cell {cell}: {message}"
+    physical = {"artifactLocation": _artifact(path), "region": location["region"]}
     result = {
         "ruleId": finding.code,
         "ruleIndex": index,
         "level": LEVEL,
         "message": {"text": message},
-        "locations": [{
-            "physicalLocation": {
-                "artifactLocation": _artifact(path),
-                "region": _region(finding.location, finding.end_location),
-            }
-        }],
+        "locations": [{"physicalLocation": physical, **({"properties": location["properties"]} if cell else {})}],
     }
     if finding.fix is not None:
         result["fixes"] = [{
             "description": {"text": finding.fix.message},
             "artifactChanges": [{
                 "artifactLocation": _artifact(path),
-                "replacements": [_replacement(e) for e in finding.fix.edits],
+                "replacements": [_replacement(file, e) for e in finding.fix.edits],
             }],
             "properties": {"applicability": finding.fix.applicability},
         }]
     return result
 
 
-def _notification(path: str, error: FileError) -> dict:
-    return {
-        "level": "error",
-        "message": {"text": error.message},
-        "locations": [{
-            "physicalLocation": {
-                "artifactLocation": _artifact(path),
-                "region": {"startLine": error.location.row, "startColumn": error.location.column},
-            }
-        }],
+def _notification(file: FileResult, error: FileError) -> dict:
+    cell, at = where(file, error.location)
+    location: dict = {
+        "physicalLocation": {
+            "artifactLocation": _artifact(file.path),
+            "region": {"startLine": at.row, "startColumn": at.column},
+        }
     }
+    if cell is not None:
+        location["properties"] = {"cell": cell}
+    text = f"cell {cell}: {error.message}" if cell is not None else error.message
+    return {"level": "error", "message": {"text": text}, "locations": [location]}
 
 
 def document(results: Sequence[FileResult]) -> dict:
@@ -125,12 +135,12 @@ def document(results: Sequence[FileResult]) -> dict:
     out: List[dict] = []
     notifications: List[dict] = []
     for result in results:
-        notifications.extend(_notification(result.path, e) for e in result.errors)
+        notifications.extend(_notification(result, e) for e in result.errors)
         for finding in sorted(result.findings, key=lambda f: (f.location, f.code)):
             if finding.code not in index:
                 index[finding.code] = len(rules)
                 rules.append(_rule_descriptor(finding.code, finding, known))
-            out.append(_result(result.path, finding, index[finding.code]))
+            out.append(_result(result, finding, index[finding.code]))
     return {
         "$schema": SCHEMA_URI,
         "version": "2.1.0",
