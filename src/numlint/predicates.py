@@ -213,7 +213,7 @@ def variance_like(ctx: Context, node: cst.BaseExpression) -> bool:
 
 
 # Ops whose result is 0 for ordinary inputs (a zero vector, a constant feature, a dead unit).
-_CAN_BE_ZERO_OPS = frozenset({"norm", "std", "var", "relu", "abs", "square"})
+_CAN_BE_ZERO_OPS = frozenset({"norm", "std", "var", "relu"})
 _POSITIVE_OPS = frozenset({"exp", "sigmoid", "softmax", "softplus"})
 
 
@@ -225,6 +225,8 @@ def can_be_zero(ctx: Context, node: cst.BaseExpression) -> bool:
     term = ctx.term(node)
     if term is None:
         return False
+    if term.op in ("abs", "square"):
+        return not positive(ctx, term.args["x"].node)  # `std * std` with std = softplus(s) + 1e-4 is not
     if term.op in _CAN_BE_ZERO_OPS:
         return True
     if term.op in ("sum", "mean"):
