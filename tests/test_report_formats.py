@@ -25,7 +25,7 @@ from numlint.report import github as github_format
 from numlint.report import junit as junit_format
 from numlint.rules import registry
 
-from samples import CLEAN, FIXED, HAZARDS  # noqa: E402
+from samples import FIXED, HAZARDS  # noqa: E402
 BROKEN = "import torch\ndef f(:\n    return torch.log(torch.sum(torch.exp(x)))\n"
 MSG101 = "`log(sum(exp(x)))` overflows to inf once any x > 88.7 (float32) and is -inf when every x < -103"
 MSG102 = (

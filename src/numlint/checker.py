@@ -11,7 +11,7 @@ import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
 from numlint import dataflow, prefilter
-from numlint.dataflow import FileFacts, Scope
+from numlint.dataflow import Scope
 from numlint.diagnostics import Edit, FileError, Finding, Fix, Position
 from numlint.ops import LAYER_INPUT, Viewer, code
 from numlint.patterns import ABSENT, Env, Matcher, metavariables, subtree

@@ -14,8 +14,8 @@ from typing import Callable, Dict, FrozenSet, Optional, Tuple
 import libcst as cst
 
 from numlint.dataflow import Scope
-from numlint.ops import Term, Viewer, code, number, shape_key
-from numlint.patterns import Absent, resolve_value, subtree
+from numlint.ops import Term, Viewer, number, shape_key
+from numlint.patterns import Absent, resolve_value
 
 # Calls that return their argument's value unchanged for the forward pass.
 _TRANSPARENT_METHODS = frozenset({"detach", "clone", "float", "double", "half", "bfloat16", "item", "contiguous"})
