@@ -11,7 +11,7 @@ import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
 from numlint import dataflow, prefilter
-from numlint.dataflow import Scope
+from numlint.dataflow import Scope, children
 from numlint.diagnostics import Edit, FileError, Finding, Fix, Position
 from numlint.ops import LAYER_INPUT, Viewer, code
 from numlint.patterns import ABSENT, Env, Matcher, metavariables, subtree
@@ -110,7 +110,7 @@ class FileChecker:
                     env = matcher.match(pattern.match, site.node, site.scope, site.order)
                     if env is None:
                         continue
-                    context = Context(viewer, site.scope, site.order, matcher.origin)
+                    context = Context(viewer, site.scope, site.order)
                     if any(_guard_holds(guard, context, env) for guard in pattern.unless):
                         continue
                     if not all(_guard_holds(guard, context, env) for guard in pattern.when):
@@ -118,7 +118,7 @@ class FileChecker:
                     frameworks = pattern.frameworks or rule.frameworks
                     if frameworks and _framework(env) not in frameworks:
                         continue
-                    if frameworks and _AUTOGRAD_ONLY.issuperset(frameworks) and self._detached(site.node):
+                    if frameworks and _AUTOGRAD_ONLY.issuperset(frameworks) and id(site.node) in facts.detached:
                         continue  # a gradient hazard where no gradient flows: `sqrt(d).item()`
                 except Exception as exc:  # a rule's bug must not stop the other rules or files
                     failed.add(rule.code)
@@ -270,7 +270,7 @@ class FileChecker:
     def _parent_map(self) -> Dict[int, cst.CSTNode]:
         # Built only for files with a fix to write, so most files never pay for it.
         if self._parents is None:
-            self._parents = {id(child): parent for parent in subtree(self.module) for child in parent.children}
+            self._parents = {id(child): parent for parent in subtree(self.module) for child in children(parent)}
         return self._parents
 
     def _reaches(self, hit: _Hit, viewer: Viewer, ops) -> bool:
@@ -301,19 +301,6 @@ class FileChecker:
                 continue
             if any(_references(arg.node, assigned) for arg in term.args.values()):
                 return True
-        return False
-
-    def _detached(self, node: cst.CSTNode) -> bool:
-        """Is the value read out of autograd right away: `.item()`, `.tolist()`, `.detach()`,
-        `.numpy()`, `float(...)`?"""
-        parents = self._parent_map()
-        parent = parents.get(id(node))
-        if isinstance(parent, cst.Attribute) and parent.value is node and parent.attr.value in _DETACHING:
-            call = parents.get(id(parent))
-            return isinstance(call, cst.Call) and call.func is parent
-        if isinstance(parent, cst.Arg):
-            call = parents.get(id(parent))
-            return isinstance(call, cst.Call) and isinstance(call.func, cst.Name) and call.func.value == "float"
         return False
 
     def _outer_parentheses(self, node, start: int, end: int) -> Tuple[int, int]:
@@ -395,7 +382,6 @@ class FileChecker:
 
 # Frameworks with autograd: a rule limited to them is about gradients.
 _AUTOGRAD_ONLY = frozenset({"torch", "jax", "tensorflow", "keras"})
-_DETACHING = frozenset({"item", "tolist", "detach", "numpy"})
 
 
 def _framework(env: Env) -> Optional[str]:

@@ -87,6 +87,7 @@ class Scope:
 
 
 _CALLED_METHODS = ("forward", "__call__", "call")  # what calling a module instance runs
+_DETACHING = frozenset({"item", "tolist", "detach", "numpy"})
 
 
 def _single(sites: Optional[List[BindingSite]]) -> Optional[BindingSite]:
@@ -120,6 +121,19 @@ def _child_fields(cls: type) -> Tuple[str, ...]:
     return names
 
 
+def children(node: cst.CSTNode) -> List[cst.CSTNode]:
+    """The child nodes that hold code (whitespace and punctuation fields skipped). libcst's own
+    `node.children` re-visits the node to find them, which costs as much as a small parse."""
+    found: List[cst.CSTNode] = []
+    for name in _child_fields(type(node)):
+        value = getattr(node, name)
+        if isinstance(value, cst.CSTNode):
+            found.append(value)
+        elif isinstance(value, (list, tuple)):
+            found.extend(item for item in value if isinstance(item, cst.CSTNode))
+    return found
+
+
 class FileFacts:
     """Walks a module once and records what the rules need.
 
@@ -147,6 +161,10 @@ class FileFacts:
         self.use_blocks: Dict[int, int] = {}  # candidate order -> id of its statement list
         self._block_now = 0  # the statement list of the statement being walked
         self._invoked_with: Dict[int, List[cst.BaseExpression]] = {}  # id(lambda) -> its call's arguments
+        # Where each variable reference is read: its scope, and the order its bindings are seen at.
+        # Names inside a value looked through from elsewhere are resolved there, not at the use.
+        self.name_where: Dict[int, Tuple[Scope, int]] = {}
+        self.detached: Set[int] = set()  # values read out of autograd: `v.item()`, `float(v)`
         self._skip_params: Set[int] = set()
 
     # -- scopes ---------------------------------------------------------------------------------
@@ -335,6 +353,15 @@ class FileFacts:
         self._bind_target(node.target)
 
     # -- values across scopes -------------------------------------------------------------------
+    def where(self, node: cst.BaseExpression) -> Optional[Tuple[Scope, int]]:
+        """The scope and order `node` is read at, when the walk saw it (not for synthetic nodes)."""
+        if isinstance(node, cst.Attribute):
+            node = node.value
+        if isinstance(node, cst.Name):
+            return self.name_where.get(id(node))
+        scope = self.scope_of.get(id(node))
+        return (scope, self.order_of[id(node)]) if scope is not None else None
+
     def value_of(self, node: cst.BaseExpression, scope: Scope, order: int) -> Optional[BindingSite]:
         """The value `node` holds, read at `order` in `scope`, if it can be known: a local name, an
         attribute of `self`, or the return value of a function, method or module of this file."""
@@ -410,6 +437,7 @@ class FileFacts:
         if id(node) in self._skip_names:
             return
         name = node.value
+        self.name_where[id(node)] = (self.scopes[-1], self._order)
         scope: Optional[Scope] = self.scopes[-1]
         while scope is not None:
             scope.occurrences[name] = scope.occurrences.get(name, 0) + 1
@@ -427,6 +455,10 @@ class FileFacts:
         func = node.func
         if isinstance(func, cst.Lambda) and all(a.keyword is None and not a.star for a in node.args):
             self._invoked_with[id(func)] = [a.value for a in node.args]
+        if isinstance(func, cst.Attribute) and func.attr.value in _DETACHING and not node.args:
+            self.detached.add(id(func.value))
+        elif isinstance(func, cst.Name) and func.value == "float" and len(node.args) == 1:
+            self.detached.add(id(node.args[0].value))
 
     def visit_BinaryOperation(self, node: cst.BinaryOperation) -> None:
         self._candidate(node)

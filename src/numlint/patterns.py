@@ -26,7 +26,7 @@ from typing import Dict, List, Optional, Tuple, Union
 import libcst as cst
 
 from numlint.bindings import IGNORABLE
-from numlint.dataflow import BindingSite, Scope
+from numlint.dataflow import BindingSite, Scope, children
 from numlint.ops import COMMUTATIVE, OP_SIGNATURES, Term, Viewer, number, shape_key
 
 
@@ -90,11 +90,12 @@ _COMPARES = {ast.Eq: "eq", ast.NotEq: "ne", ast.Is: "is", ast.IsNot: "is_not"}
 
 
 def subtree(node: cst.CSTNode):
+    """`node` and every node of code below it (not whitespace or punctuation)."""
     stack = [node]
     while stack:
         current = stack.pop()
         yield current
-        stack.extend(current.children)
+        stack.extend(children(current))
 
 
 def parse(text: str) -> Pattern:
@@ -173,18 +174,15 @@ def substitute(pattern: Pattern, values: Dict[str, Pattern]) -> Pattern:
     return pattern
 
 
-def resolve_value(facts, origin: Dict[int, Tuple[Scope, int]], node: cst.BaseExpression, scope: Scope,
-                  order: int) -> Optional[BindingSite]:
-    """The value `node` holds (`dataflow.FileFacts.value_of`), read where `node` itself was
-    reached: `origin` remembers, for the nodes of every value looked through, its scope and order."""
+def resolve_value(facts, node: cst.BaseExpression, scope: Scope, order: int) -> Optional[BindingSite]:
+    """The value `node` holds (`dataflow.FileFacts.value_of`), read where `node` itself is: every
+    node of the file knows its scope and order (`FileFacts.where`), so names inside a value reached
+    through an assignment, an attribute or a call are resolved where that value was written.
+    `scope` and `order` only serve nodes the walk never saw."""
     if facts is None:
         return scope.value_of(node.value, order) if isinstance(node, cst.Name) else None
-    scope, order = origin.get(id(node), (scope, order))
-    site = facts.value_of(node, scope, order)
-    if site is not None:
-        for sub in subtree(site.value):
-            origin.setdefault(id(sub), (site.scope or scope, site.order))
-    return site
+    scope, order = facts.where(node) or (scope, order)
+    return facts.value_of(node, scope, order)
 
 
 # -- matching ------------------------------------------------------------------------------------
@@ -212,9 +210,6 @@ class Matcher:
 
     def __init__(self, viewer: Viewer) -> None:
         self.viewer = viewer
-        # Names inside a value reached through an assignment are read where that assignment is:
-        # node id -> the scope and order to resolve them at.
-        self.origin: Dict[int, Tuple[Scope, int]] = {}
         self._home: Optional[Scope] = None
 
     def match(self, pattern: Pattern, node: cst.BaseExpression, scope: Scope, order: int) -> Optional[Env]:
@@ -223,7 +218,7 @@ class Matcher:
         return env if self._match(pattern, node, env, scope, order, False) else None
 
     def resolve(self, node: cst.BaseExpression, scope: Scope, order: int) -> Optional[BindingSite]:
-        return resolve_value(self.viewer.facts, self.origin, node, scope, order)
+        return resolve_value(self.viewer.facts, node, scope, order)
 
     def _bound(self, node, resolved: bool, scope: Scope) -> Bound:
         return Bound(node, resolved, foreign=self._home is not None and scope is not self._home)

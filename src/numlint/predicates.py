@@ -8,12 +8,12 @@ a new kind of reasoning is a new predicate here that every rule can use, never a
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
-from typing import Callable, Dict, FrozenSet, Optional, Tuple
+from dataclasses import dataclass
+from typing import Callable, Dict, FrozenSet, Optional
 
 import libcst as cst
 
-from numlint.dataflow import Scope
+from numlint.dataflow import Scope, children
 from numlint.ops import Term, Viewer, number, shape_key
 from numlint.patterns import Absent, resolve_value
 
@@ -31,7 +31,6 @@ class Context:
     viewer: Viewer
     scope: Scope
     order: int
-    origin: Dict[int, Tuple[Scope, int]] = field(default_factory=dict)  # node id -> where to resolve its names
 
     def resolve(self, node: cst.BaseExpression, depth: int = 0) -> cst.BaseExpression:
         """Follow a local name (or `self.attr`, or a call of a function of this file) to the value
@@ -40,7 +39,7 @@ class Context:
         while isinstance(node, (cst.Name, cst.Attribute, cst.Call)) and depth < 8:
             if isinstance(node, cst.Call) and self.viewer.view(node) is not None:
                 break  # a known op, not a function of this file
-            site = resolve_value(self.viewer.facts, self.origin, node, self.scope, self.order)
+            site = resolve_value(self.viewer.facts, node, self.scope, self.order)
             if site is None:
                 break
             node, depth = site.value, depth + 1
@@ -351,7 +350,7 @@ def half_precision(ctx: Context, node: cst.BaseExpression) -> bool:
             sub = stack.pop()
             if isinstance(sub, cst.Comparison):
                 continue  # `x.dtype == torch.float16`: a test, usually to leave half precision
-            stack.extend(sub.children)
+            stack.extend(children(sub))
             if isinstance(sub, cst.Attribute) and sub.attr.value in _HALF_ATTRIBUTES:
                 return True
             if isinstance(sub, cst.SimpleString) and sub.evaluated_value in _HALF_STRINGS:
