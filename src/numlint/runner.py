@@ -92,8 +92,8 @@ def check_files(
     for index, path in enumerate(paths):
         if cache is not None and not mode.fix:
             try:
-                contents[index] = digest(Path(path).read_bytes())
-            except OSError:
+                contents[index] = digest(source.read_bytes(str(path)))
+            except source.SourceError:
                 pass
             else:
                 hit = cache.get(str(path), contents[index])
