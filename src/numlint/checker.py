@@ -10,7 +10,7 @@ from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
-from numlint import dataflow, prefilter
+from numlint import dataflow, formfeeds, prefilter
 from numlint.dataflow import FileFacts, Scope
 from numlint.diagnostics import Edit, FileError, Finding, Fix, Position
 from numlint.ops import Viewer, code
@@ -43,14 +43,15 @@ def check_text(text: str, rules: Sequence[Rule]) -> Tuple[List[Finding], List[Fi
     rules = prefilter.rules_in_play(text, [r for r in rules if r.code not in exempt])
     if not rules:
         return [], []
+    # Functions that cannot matter are blanked out line for line: positions stay the same.
+    parsed, shifts = formfeeds.for_libcst(prefilter.reduce(text, rules))
     try:
-        # Functions that cannot matter are blanked out line for line: positions stay the same.
-        module = cst.parse_module(prefilter.reduce(text, rules))
+        module = cst.parse_module(parsed)
     except cst.ParserSyntaxError as exc:
         return [], [_syntax_error(text, exc)]
     except (RecursionError, MemoryError) as exc:  # absurdly deep or large expressions
         return [], [FileError(f"cannot parse: {type(exc).__name__}")]
-    return FileChecker(text, module, rules).run()
+    return FileChecker(text, module, rules, shifts).run()
 
 
 def _syntax_error(text: str, exc: cst.ParserSyntaxError) -> FileError:
@@ -75,11 +76,12 @@ def _file_exemptions(text: str):
 
 
 class FileChecker:
-    def __init__(self, text: str, module: cst.Module, rules: Sequence[Rule]) -> None:
+    def __init__(self, text: str, module: cst.Module, rules: Sequence[Rule], shifts: Optional[Dict[int, int]] = None) -> None:
         self.text = text
         self.module = module
         self.rules = rules
         self.lines = LineIndex(text)
+        self.shifts = shifts or {}  # columns libcst did not see, per row (formfeeds.py)
         self._positions = None
         self._parents = None
 
@@ -136,9 +138,10 @@ class FileChecker:
             # Positions are only needed once something is found, so most files never pay for them.
             self._positions = MetadataWrapper(self.module, unsafe_skip_copy=True).resolve(PositionProvider)
         where = self._positions[node]
+        start, end = where.start, where.end
         return (
-            self.lines.offset(where.start.line, where.start.column),
-            self.lines.offset(where.end.line, where.end.column),
+            self.lines.offset(start.line, start.column + self.shifts.get(start.line, 0)),
+            self.lines.offset(end.line, end.column + self.shifts.get(end.line, 0)),
         )
 
     def _edit(self, start: int, end: int, content: str) -> Edit:

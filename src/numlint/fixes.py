@@ -14,6 +14,7 @@ from typing import Callable, List, Sequence, Tuple
 
 import libcst as cst
 
+from numlint import formfeeds
 from numlint.diagnostics import SAFE, UNSAFE, Edit, FileError, Finding, Fix
 
 MAX_ROUNDS = 10
@@ -69,7 +70,7 @@ def _overlaps(edit: Edit, taken: List[Tuple[int, int]]) -> bool:
 
 def parses(text: str) -> bool:
     try:
-        cst.parse_module(text)
+        cst.parse_module(formfeeds.for_libcst(text)[0])
     except Exception:
         return False
     try:
