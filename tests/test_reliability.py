@@ -148,7 +148,7 @@ CASES = {
         [f"tabs.py:4:10: {NUM101_MESSAGE}*"],
     ),
     "form-feeds": (
-        # Page breaks on lines of their own, as Emacs writes them (in indentation: see the xfail tests).
+        # Page breaks on lines of their own, as Emacs writes them (in indentation: test_form_feeds_in_*).
         lambda t: (t / "ff.py").write_text(f"import torch\n\x0c\ndef f(x):\n\x0c\n    a = 1\n    return {LSE}\n"),
         [f"ff.py:6:12: {NUM101_MESSAGE}*"],
     ),
@@ -497,8 +497,6 @@ def test_fix_on_a_file_named_with_spaces_and_unicode(tmp_path):
 # -- bugs found: files Python rejects but libcst reads; odd paths; stdin; warnings ---------------------
 
 
-@pytest.mark.xfail(strict=True, reason="bug: a file CPython's compile() rejects but libcst parses makes every fix "
-                   "look like it breaks the file: 'this is a numlint bug, please report it', exit 2")
 @pytest.mark.parametrize(
     "data",
     [
@@ -512,7 +510,9 @@ def test_fix_on_a_file_python_rejects_is_not_an_internal_error(tmp_path, data):
     result, written = _fix(tmp_path, "m.py", data)
     assert b"please report it" not in result.stdout
     assert result.returncode != 2, result.stdout
-    assert written == data or written == data.replace(LSE.encode(), LSE_FIXED.encode())
+    assert written == data  # only what compiles is written
+    assert b"error: not fixed: the file does not compile: " in result.stdout, result.stdout
+    assert result.returncode == 1
 
 
 def test_symlink_loop(tmp_path):
