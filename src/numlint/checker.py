@@ -10,7 +10,7 @@ from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
-from numlint import dataflow, formfeeds, prefilter
+from numlint import dataflow, formfeeds, prefilter, recursion
 from numlint.dataflow import FileFacts, Scope
 from numlint.diagnostics import Edit, FileError, Finding, Fix, Position
 from numlint.ops import Viewer, code
@@ -37,6 +37,17 @@ class _Hit:
 
 def check_text(text: str, rules: Sequence[Rule]) -> Tuple[List[Finding], List[FileError]]:
     """All findings of `rules` in a file's text (noqa applied), or the reason it could not be read."""
+    try:
+        return _check_text(text, rules)
+    except RecursionError:
+        pass  # a long operator chain nests deeply in libcst's tree (recursion.py)
+    try:
+        return recursion.on_a_deep_stack(lambda: _check_text(text, rules))
+    except RecursionError:
+        return [], [FileError("too deeply nested to check")]
+
+
+def _check_text(text: str, rules: Sequence[Rule]) -> Tuple[List[Finding], List[FileError]]:
     exempt = _file_exemptions(text)
     if exempt is True:
         return [], []
@@ -49,8 +60,8 @@ def check_text(text: str, rules: Sequence[Rule]) -> Tuple[List[Finding], List[Fi
         module = cst.parse_module(parsed)
     except cst.ParserSyntaxError as exc:
         return [], [_syntax_error(text, exc)]
-    except (RecursionError, MemoryError) as exc:  # absurdly deep or large expressions
-        return [], [FileError(f"cannot parse: {type(exc).__name__}")]
+    except MemoryError:  # absurdly large expressions
+        return [], [FileError("cannot parse: MemoryError")]
     return FileChecker(text, module, rules, shifts).run()
 
 
@@ -116,6 +127,8 @@ class FileChecker:
                     frameworks = pattern.frameworks or rule.frameworks
                     if frameworks and _framework(env) not in frameworks:
                         continue
+                except RecursionError:
+                    raise  # the file is too deep, not the rule wrong: check_text retries it
                 except Exception as exc:  # a rule's bug must not stop the other rules or files
                     failed.add(rule.code)
                     errors.append(_rule_crash(rule, exc))
@@ -128,6 +141,8 @@ class FileChecker:
         for hit in hits:
             try:
                 findings.append(self._finding(hit))
+            except RecursionError:
+                raise
             except Exception as exc:
                 errors.append(_rule_crash(hit.rule, exc))
         return [f for f in findings if not self._suppressed(f)], errors

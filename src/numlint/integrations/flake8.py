@@ -34,7 +34,11 @@ class Numlint:
         text = _INLINE_NOQA.sub(lambda m: m.group(1) + "----", "".join(self.lines))
         # Errors are left out: flake8 reports syntax errors itself (E999), and a rule's crash is
         # a numlint bug that `numlint check` shows.
-        findings, _errors = check_text(text, _default_rules())
+        try:
+            findings, _errors = check_text(text, _default_rules())
+        except Exception as exc:  # numlint's own bug: one line for this file, never the whole run
+            yield 1, 0, f"NUM000 numlint failed on this file ({type(exc).__name__}: {exc}); please report it", type(self)
+            return
         for finding in sorted(findings, key=lambda f: (f.location, f.code)):
             row, column = finding.location.row, finding.location.column - 1
             yield row, column, f"{finding.code} {finding.message}", type(self)
