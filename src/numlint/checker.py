@@ -302,16 +302,14 @@ class FileChecker:
         return False
 
     def _outer_parentheses(self, node, start: int, end: int) -> Tuple[int, int]:
-        """The span of a node with its own parentheses, when only whitespace lies between."""
-        text = self.text
-        outer_start, outer_end = start, end
-        for _ in node.lpar:
-            before = text[:outer_start].rstrip()
-            after_index = len(text) - len(text[outer_end:].lstrip())
-            if not before.endswith("(") or text[after_index:after_index + 1] != ")":
-                return start, end
-            outer_start, outer_end = len(before) - 1, after_index + 1
-        return outer_start, outer_end
+        """The span of a node with its own parentheses, from the inside out while only whitespace
+        lies between (a comment inside keeps them). The tree says which `(` are the node's own."""
+        for left, right in zip(reversed(node.lpar), node.rpar):
+            left_start, right_end = self.span(left)[0], self.span(right)[1]
+            if self.text[left_start + 1:start].strip() or self.text[end:right_end - 1].strip():
+                break
+            start, end = left_start, right_end
+        return start, end
 
     def _needs_parentheses(self, node: cst.CSTNode) -> bool:
         """Would an operator expression put where `node` is bind differently than `node` did?"""
