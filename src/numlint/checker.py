@@ -37,17 +37,6 @@ class _Hit:
 
 def check_text(text: str, rules: Sequence[Rule]) -> Tuple[List[Finding], List[FileError]]:
     """All findings of `rules` in a file's text (noqa applied), or the reason it could not be read."""
-    try:
-        return _check_text(text, rules)
-    except RecursionError:
-        pass  # a long operator chain nests deeply in libcst's tree (recursion.py)
-    try:
-        return recursion.on_a_deep_stack(lambda: _check_text(text, rules))
-    except RecursionError:
-        return [], [FileError("too deeply nested to check")]
-
-
-def _check_text(text: str, rules: Sequence[Rule]) -> Tuple[List[Finding], List[FileError]]:
     exempt = _file_exemptions(text)
     if exempt is True:
         return [], []
@@ -60,9 +49,16 @@ def _check_text(text: str, rules: Sequence[Rule]) -> Tuple[List[Finding], List[F
         module = cst.parse_module(parsed)
     except cst.ParserSyntaxError as exc:
         return [], [_syntax_error(text, exc)]
-    except MemoryError:  # absurdly large expressions
-        return [], [FileError("cannot parse: MemoryError")]
-    return FileChecker(text, module, rules, shifts).run()
+    except (RecursionError, MemoryError) as exc:  # absurdly deep or large expressions
+        return [], [FileError(f"cannot parse: {type(exc).__name__}")]
+    try:
+        return FileChecker(text, module, rules, shifts).run()
+    except RecursionError:
+        pass  # a long operator chain nests deeply in libcst's tree (recursion.py)
+    try:
+        return recursion.on_a_deep_stack(FileChecker(text, module, rules, shifts).run)
+    except RecursionError:
+        return [], [FileError("too deeply nested to check")]
 
 
 def _syntax_error(text: str, exc: cst.ParserSyntaxError) -> FileError:
