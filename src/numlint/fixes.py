@@ -98,6 +98,7 @@ class FixOutcome:
     text: str
     applied: int = 0
     errors: List[FileError] = field(default_factory=list)
+    checked: Optional[Tuple[List[Finding], List[FileError]]] = None  # `lint(text)`, when already known
 
 
 def fix_text(
@@ -115,7 +116,8 @@ def fix_text(
     outcome = FixOutcome(text)
     rejected: set = set()
     for _ in range(MAX_ROUNDS):
-        findings, _errors = lint(outcome.text)
+        findings, lint_errors = lint(outcome.text)
+        outcome.checked = (findings, lint_errors)
         fixes = [
             f.fix for f in findings
             if f.fix is not None and applicable(f.fix, unsafe) and _key(f) not in rejected
@@ -147,6 +149,7 @@ def fix_text(
         if applied == 0 or new_text == outcome.text:
             break
         outcome.text = new_text
+        outcome.checked = None
         outcome.applied += applied
     return outcome
 

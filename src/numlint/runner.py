@@ -28,7 +28,7 @@ def check_source(text: str, rules: Sequence[Rule], display_path: str, mode: Mode
     """Check one file's text; with `mode.fix`, also fix it (the result holds the fixed text)."""
     if mode.fix:
         outcome = fix_text(text, lambda t: check_text(t, rules), mode.unsafe)
-        findings, errors = check_text(outcome.text, rules)
+        findings, errors = outcome.checked or check_text(outcome.text, rules)
         return FileResult(
             path=display_path,
             findings=tuple(findings),
