@@ -20,7 +20,7 @@ from typing import Dict, Tuple
 
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
 # A form feed in a line's leading whitespace, with something after it on the line.
-_CANDIDATE = re.compile(r"(?:\A|[\r\n])[ \t\f]*\f[ \t\f]*[^ \t\f\r\n]")
+_CANDIDATE = re.compile(r"(?:\A|[\r\n])[ \t]*\f[ \t\f]*[^ \t\f\r\n]")
 _PREFIX = re.compile(r"[ \t\f]*\f")
 
 
