@@ -6,8 +6,9 @@ file still checked, no traceback, and the exit code (1: something found or a fil
 read or parsed; 2 only when numlint itself failed). Then: a crashing rule is contained, `--fix`
 writes atomically, keeps permissions, never writes a fix that breaks the file, and is stable.
 
-Tests marked xfail(strict=True) document numlint bugs found here (docs/reliability.md): each
-passes once the bug is fixed, and strict xfail then asks for the marker to go.
+Bugs found here are listed in docs/reliability.md. A new one is first written as a test marked
+xfail(strict=True) naming the bug: it passes once the bug is fixed, and strict xfail then asks
+for the marker to go.
 """
 
 from __future__ import annotations
