@@ -6,8 +6,9 @@ file still checked, no traceback, and the exit code (1: something found or a fil
 read or parsed; 2 only when numlint itself failed). Then: a crashing rule is contained, `--fix`
 writes atomically, keeps permissions, never writes a fix that breaks the file, and is stable.
 
-Tests marked xfail(strict=True) document numlint bugs found here (docs/reliability.md): each
-passes once the bug is fixed, and strict xfail then asks for the marker to go.
+Bugs found here are listed in docs/reliability.md. A new one is first written as a test marked
+xfail(strict=True) naming the bug: it passes once the bug is fixed, and strict xfail then asks
+for the marker to go.
 """
 
 from __future__ import annotations
@@ -148,7 +149,7 @@ CASES = {
         [f"tabs.py:4:10: {NUM101_MESSAGE}*"],
     ),
     "form-feeds": (
-        # Page breaks on lines of their own, as Emacs writes them (in indentation: see the xfail tests).
+        # Page breaks on lines of their own, as Emacs writes them (in indentation: test_form_feeds_in_*).
         lambda t: (t / "ff.py").write_text(f"import torch\n\x0c\ndef f(x):\n\x0c\n    a = 1\n    return {LSE}\n"),
         [f"ff.py:6:12: {NUM101_MESSAGE}*"],
     ),
@@ -449,15 +450,33 @@ def test_mixed_newlines_in_a_blanked_function_fix_the_right_line(tmp_path):
 FORM_FEED_INDENT = f"import torch\ndef f(x):\n\x0c    a = 1\n    return {LSE}\n"
 
 
-@pytest.mark.xfail(strict=True, reason="bug: libcst does not round-trip a form feed in the indentation of a "
-                   "block's first line (it repeats `\\x0c    ` on every line): columns of later lines are off by one")
+@pytest.mark.parametrize(
+    "text",
+    [
+        f"import torch\ndef f(x):\n    a = 1\n\x0c    return {LSE}\n",  # not the block's first line
+        f"import torch\ndef f(x):\n  \x0c    return {LSE}\n",  # spaces before a form feed count for nothing
+        f"import torch\ndef f(x):\n    if x:\n\x0c        a = 1\n        return {LSE}\n",  # libcst refuses it as is
+        f"\x0cimport torch\n\x0cy = {LSE}\n",  # top level, and the first line
+        f"import torch\ndef f(x):\r\n\x0c    a = '''\r\n\x0c    '''\r\n\x0c    return {LSE}\r\n",  # in a string: kept
+    ],
+    ids=["second-line", "after-spaces", "nested-block", "top-level", "crlf-and-string"],
+)
+def test_form_feeds_in_indentation_in_process(text):
+    findings, errors = check_text(text, rules())
+    assert errors == [] and [f.code for f in findings] == ["NUM101"]
+    start = text.index(LSE)
+    row = text.count("\n", 0, start) + 1
+    column = start - text.rfind("\n", 0, start)
+    assert (findings[0].location.row, findings[0].location.column) == (row, column)
+    outcome = fix_text(text, lambda t: check_text(t, rules()), unsafe=False)
+    assert outcome.text == text.replace(LSE, LSE_FIXED) and not outcome.errors
+
+
 def test_form_feed_in_indentation_position(tmp_path):
     code, out, err = concise("m.py", cwd=_write(tmp_path, "m.py", FORM_FEED_INDENT.encode()))
     assert out.startswith("m.py:4:12: NUM101 "), out
 
 
-@pytest.mark.xfail(strict=True, reason="bug: the same column shift makes --fix write `return ttorch.logsumexp(x, "
-                   "dim=1)` without the final newline: it compiles, exit 0, the code is corrupted")
 def test_form_feed_in_indentation_fix(tmp_path):
     result, written = _fix(tmp_path, "m.py", FORM_FEED_INDENT.encode())
     assert written == FORM_FEED_INDENT.replace(LSE, LSE_FIXED).encode(), written
@@ -479,8 +498,6 @@ def test_fix_on_a_file_named_with_spaces_and_unicode(tmp_path):
 # -- bugs found: files Python rejects but libcst reads; odd paths; stdin; warnings ---------------------
 
 
-@pytest.mark.xfail(strict=True, reason="bug: a file CPython's compile() rejects but libcst parses makes every fix "
-                   "look like it breaks the file: 'this is a numlint bug, please report it', exit 2")
 @pytest.mark.parametrize(
     "data",
     [
@@ -494,11 +511,11 @@ def test_fix_on_a_file_python_rejects_is_not_an_internal_error(tmp_path, data):
     result, written = _fix(tmp_path, "m.py", data)
     assert b"please report it" not in result.stdout
     assert result.returncode != 2, result.stdout
-    assert written == data or written == data.replace(LSE.encode(), LSE_FIXED.encode())
+    assert written == data  # only what compiles is written
+    assert b"error: not fixed: the file does not compile: " in result.stdout, result.stdout
+    assert result.returncode == 1
 
 
-@pytest.mark.xfail(strict=True, reason="bug: a symlink loop (a.py -> b.py -> a.py) crashes discovery: "
-                   "RuntimeError from Path.resolve() in config.relative, traceback, exit 1")
 def test_symlink_loop(tmp_path):
     os.symlink("b.py", tmp_path / "a.py")
     os.symlink("a.py", tmp_path / "b.py")
@@ -510,7 +527,6 @@ def test_symlink_loop(tmp_path):
     assert any(line.startswith("a.py:1:1: error: cannot read") for line in out.splitlines())
 
 
-@pytest.mark.xfail(strict=True, reason="bug: a FIFO named x.py blocks numlint forever in open()/read()")
 def test_fifo_does_not_hang(tmp_path):
     if not hasattr(os, "mkfifo"):
         pytest.skip("no FIFOs here")
@@ -518,6 +534,12 @@ def test_fifo_does_not_hang(tmp_path):
     (tmp_path / "ordinary.py").write_text(HAZARD)
     result = numlint("check", ".", "--output-format", "concise", "--no-cache", cwd=tmp_path, timeout=8)
     assert ORDINARY_LINE in result.stdout.decode()
+    assert "pipe.py" not in result.stdout.decode()  # found by walking: skipped, like any non-file
+    # Named on the command line (and with the cache, which hashes the content first): one clear line.
+    result = numlint("check", "pipe.py", "ordinary.py", "--output-format", "concise", cwd=tmp_path, timeout=8)
+    no_traceback(result.stderr.decode())
+    assert result.returncode == 1
+    assert result.stdout.decode().splitlines()[0] == "pipe.py:1:1: error: cannot read: not a regular file"
 
 
 def test_fix_through_a_symlink_keeps_the_symlink(tmp_path):
@@ -559,9 +581,6 @@ def test_long_operator_chain_is_valid_python():
     compile(VALID_LONG_SUM, "<test>", "exec")
 
 
-@pytest.mark.xfail(strict=True, reason="bug: a valid file with a 400+ term operator chain and any finding makes "
-                   "check_text raise RecursionError (libcst PositionProvider); flake8 crashes on it, and the CLI "
-                   "drops the file's findings for 'too deeply nested to check'")
 def test_long_operator_chain_in_process():
     findings, errors = check_text(VALID_LONG_SUM, rules())
     assert [f.code for f in findings] == ["NUM101"] and errors == []
@@ -578,16 +597,33 @@ def test_long_operator_chain_cli_is_contained(tmp_path):
     assert any(line.startswith(ORDINARY_LINE) for line in out.splitlines())
 
 
-@pytest.mark.xfail(strict=True, reason="bug: the flake8 plugin calls check_text unguarded: the RecursionError "
-                   "above aborts the whole flake8 run with a traceback")
 def test_flake8_survives_a_long_operator_chain(tmp_path):
+    """numlint's plugin reports the file's finding and is never what fails. (pyflakes 4.1 gives up on
+    this file with its own RecursionError, and flake8 7 then stops the whole run: not ours to fix.)"""
     pytest.importorskip("flake8")
+    from numlint.integrations import flake8 as plugin
+
+    reported = list(plugin.Numlint(None, VALID_LONG_SUM.splitlines(keepends=True)).run())
+    assert [(row, column, message.split()[0]) for row, column, message, _ in reported] == [(2, 4, "NUM101")]
     (tmp_path / "long.py").write_text(VALID_LONG_SUM)
     (tmp_path / "ordinary.py").write_text(HAZARD)
     result = subprocess.run([sys.executable, "-m", "flake8", "--select", "NUM", "."], cwd=tmp_path,
                             capture_output=True, text=True, timeout=300)
-    no_traceback(result.stderr)
-    assert "ordinary.py:2:5: NUM101" in result.stdout
+    output = result.stdout + result.stderr  # flake8 reports a failing plugin on stdout
+    no_traceback(output)
+    assert "numlint" not in output, output
+    assert "ordinary.py:2:5: NUM101" in output or '"pyflakes[F]" failed' in output
+
+
+def test_flake8_contains_an_engine_crash(monkeypatch):
+    from numlint.integrations import flake8 as plugin
+
+    monkeypatch.setattr(plugin, "check_text", _boom)
+    reported = list(plugin.Numlint(None, HAZARD.splitlines(keepends=True)).run())
+    assert [(row, column, message.split(" (")[0]) for row, column, message, _ in reported] == [
+        (1, 0, "NUM000 numlint failed on this file")
+    ]
+    assert "please report it" in reported[0][2]
 
 
 # -- 2. a rule that raises is contained ----------------------------------------------------------------

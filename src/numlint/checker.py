@@ -10,7 +10,7 @@ from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
-from numlint import dataflow, prefilter
+from numlint import dataflow, formfeeds, prefilter, recursion
 from numlint.dataflow import Scope, children
 from numlint.diagnostics import Edit, FileError, Finding, Fix, Position
 from numlint.ops import LAYER_INPUT, Viewer, code
@@ -46,14 +46,22 @@ def check_text(text: str, rules: Sequence[Rule], line_noqa: bool = True) -> Tupl
     rules = prefilter.rules_in_play(text, [r for r in rules if r.code not in exempt])
     if not rules:
         return [], []
+    # Functions that cannot matter are blanked out line for line: positions stay the same.
+    parsed, shifts = formfeeds.for_libcst(prefilter.reduce(text, rules))
     try:
-        # Functions that cannot matter are blanked out line for line: positions stay the same.
-        module = cst.parse_module(prefilter.reduce(text, rules))
+        module = cst.parse_module(parsed)
     except cst.ParserSyntaxError as exc:
         return [], [_syntax_error(text, exc)]
     except (RecursionError, MemoryError) as exc:  # absurdly deep or large expressions
         return [], [FileError(f"cannot parse: {type(exc).__name__}")]
-    return FileChecker(text, module, rules, line_noqa).run()
+    try:
+        return FileChecker(text, module, rules, shifts, line_noqa).run()
+    except RecursionError:
+        pass  # a long operator chain nests deeply in libcst's tree (recursion.py)
+    try:
+        return recursion.on_a_deep_stack(FileChecker(text, module, rules, shifts, line_noqa).run)
+    except RecursionError:
+        return [], [FileError("too deeply nested to check")]
 
 
 def _syntax_error(text: str, exc: cst.ParserSyntaxError) -> FileError:
@@ -78,12 +86,14 @@ def _file_exemptions(text: str):
 
 
 class FileChecker:
-    def __init__(self, text: str, module: cst.Module, rules: Sequence[Rule], line_noqa: bool = True) -> None:
+    def __init__(self, text: str, module: cst.Module, rules: Sequence[Rule], shifts: Optional[Dict[int, int]] = None,
+                 line_noqa: bool = True) -> None:
         self.text = text
         self.line_noqa = line_noqa
         self.module = module
         self.rules = rules
         self.lines = LineIndex(text)
+        self.shifts = shifts or {}  # columns libcst did not see, per row (formfeeds.py)
         self._positions = None
         self._parents = None
 
@@ -120,6 +130,8 @@ class FileChecker:
                         continue
                     if frameworks and _AUTOGRAD_ONLY.issuperset(frameworks) and id(site.node) in facts.detached:
                         continue  # a gradient hazard where no gradient flows: `sqrt(d).item()`
+                except RecursionError:
+                    raise  # the file is too deep, not the rule wrong: check_text retries it
                 except Exception as exc:  # a rule's bug must not stop the other rules or files
                     failed.add(rule.code)
                     errors.append(_rule_crash(rule, exc))
@@ -132,6 +144,8 @@ class FileChecker:
         for hit in hits:
             try:
                 findings.append(self._finding(hit))
+            except RecursionError:
+                raise
             except Exception as exc:
                 errors.append(_rule_crash(hit.rule, exc))
         return [f for f in findings if not (self.line_noqa and self._suppressed(f))], errors
@@ -142,9 +156,10 @@ class FileChecker:
             # Positions are only needed once something is found, so most files never pay for them.
             self._positions = MetadataWrapper(self.module, unsafe_skip_copy=True).resolve(PositionProvider)
         where = self._positions[node]
+        start, end = where.start, where.end
         return (
-            self.lines.offset(where.start.line, where.start.column),
-            self.lines.offset(where.end.line, where.end.column),
+            self.lines.offset(start.line, start.column + self.shifts.get(start.line, 0)),
+            self.lines.offset(end.line, end.column + self.shifts.get(end.line, 0)),
         )
 
     def _edit(self, start: int, end: int, content: str) -> Edit:
@@ -304,16 +319,14 @@ class FileChecker:
         return False
 
     def _outer_parentheses(self, node, start: int, end: int) -> Tuple[int, int]:
-        """The span of a node with its own parentheses, when only whitespace lies between."""
-        text = self.text
-        outer_start, outer_end = start, end
-        for _ in node.lpar:
-            before = text[:outer_start].rstrip()
-            after_index = len(text) - len(text[outer_end:].lstrip())
-            if not before.endswith("(") or text[after_index:after_index + 1] != ")":
-                return start, end
-            outer_start, outer_end = len(before) - 1, after_index + 1
-        return outer_start, outer_end
+        """The span of a node with its own parentheses, from the inside out while only whitespace
+        lies between (a comment inside keeps them). The tree says which `(` are the node's own."""
+        for left, right in zip(reversed(node.lpar), node.rpar):
+            left_start, right_end = self.span(left)[0], self.span(right)[1]
+            if self.text[left_start + 1:start].strip() or self.text[end:right_end - 1].strip():
+                break
+            start, end = left_start, right_end
+        return start, end
 
     def _needs_parentheses(self, node: cst.CSTNode) -> bool:
         """Would an operator expression put where `node` is bind differently than `node` did?"""

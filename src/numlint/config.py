@@ -4,10 +4,11 @@ with command-line options, and the rule selection it implies."""
 from __future__ import annotations
 
 import fnmatch
+import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, FrozenSet, Iterable, List, Mapping, Optional, Sequence, Tuple
+from typing import FrozenSet, Iterable, List, Mapping, Optional, Sequence, Tuple
 
 from numlint.rules import Rule
 
@@ -51,7 +52,7 @@ class Settings:
 
 def find_pyproject(start: Path) -> Optional[Path]:
     """The nearest pyproject.toml with a [tool.numlint] table, from `start` upward."""
-    start = start.resolve()
+    start = real_path(start)
     folder = start if start.is_dir() else start.parent
     for candidate in [folder, *folder.parents]:
         path = candidate / "pyproject.toml"
@@ -164,9 +165,15 @@ def select_rules(
     return frozenset(chosen)
 
 
+def real_path(path: Path) -> Path:
+    """`path.resolve()`, except that a symlink loop gives the path itself instead of an error
+    (Python < 3.13 raises RuntimeError): reading the file then reports the loop."""
+    return Path(os.path.realpath(path))
+
+
 def relative(path: Path, root: Path) -> str:
     try:
-        return path.resolve().relative_to(root).as_posix()
+        return real_path(path).relative_to(root).as_posix()
     except ValueError:
         return path.as_posix()
 

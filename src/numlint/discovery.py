@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import fnmatch
 import os
+import stat
 import subprocess
 from pathlib import Path
 from typing import Iterable, List, Optional, Set
 
-from numlint.config import ConfigError, Settings, matches
+from numlint.config import ConfigError, Settings, matches, real_path
 
 EXTENSIONS = (".py", ".pyi", ".ipynb")
 
@@ -29,7 +30,7 @@ def discover(paths: Iterable[str], settings: Settings) -> List[Path]:
         if path.is_dir():
             visible = _git_visible(path) if settings.respect_gitignore else None
             for file in _walk(path, excludes, settings):
-                if visible is not None and file.resolve() not in visible:
+                if visible is not None and real_path(file) not in visible:
                     continue
                 _add(file, found, seen)
         else:
@@ -51,7 +52,7 @@ def excluded(path: Path, settings: Settings) -> bool:
 
 
 def _add(path: Path, found: List[Path], seen: Set[Path]) -> None:
-    key = path.resolve() if path.exists() else path.absolute()
+    key = real_path(path) if path.exists() else path.absolute()
     if key not in seen:
         seen.add(key)
         found.append(path)
@@ -64,8 +65,18 @@ def _walk(top: Path, excludes, settings: Settings) -> Iterable[Path]:
         for name in sorted(filenames):
             if name.endswith(EXTENSIONS):
                 path = base / name
-                if not matches(excludes, path, settings.root):
-                    yield path
+                if _special(path) or matches(excludes, path, settings.root):
+                    continue
+                yield path
+
+
+def _special(path: Path) -> bool:
+    """A FIFO, socket or device named *.py: reading it could block forever, so it is skipped.
+    A broken symlink or a symlink loop is kept, to be reported as unreadable."""
+    try:
+        return not stat.S_ISREG(os.stat(path).st_mode)
+    except OSError:
+        return False
 
 
 def _git_visible(folder: Path) -> Optional[Set[Path]]:
@@ -79,5 +90,5 @@ def _git_visible(folder: Path) -> Optional[Set[Path]]:
         return None
     if result.returncode != 0:
         return None
-    root = folder.resolve()
-    return {(root / name).resolve() for name in result.stdout.decode("utf-8", "surrogateescape").split("\0") if name}
+    root = real_path(folder)
+    return {real_path(root / name) for name in result.stdout.decode("utf-8", "surrogateescape").split("\0") if name}

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass, field
-from typing import Callable, List, Sequence, Tuple
+from typing import Callable, List, Optional, Sequence, Tuple
 
 import libcst as cst
 
-from numlint.diagnostics import SAFE, UNSAFE, Edit, FileError, Finding, Fix
+from numlint import formfeeds
+from numlint.diagnostics import SAFE, UNSAFE, Edit, FileError, Finding, Fix, Position
 
 MAX_ROUNDS = 10
 
@@ -68,19 +69,28 @@ def _overlaps(edit: Edit, taken: List[Tuple[int, int]]) -> bool:
 
 
 def parses(text: str) -> bool:
-    try:
-        cst.parse_module(text)
-    except Exception:
-        return False
-    try:
+    return why_broken(text) is None
+
+
+def why_broken(text: str) -> Optional[FileError]:
+    """Why CPython's compiler or libcst refuses `text` (one line, placed), or None when both take it."""
+    try:  # first: CPython's compiler is the faster
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # the user's own SyntaxWarnings are not ours to print
             compile(text, "<numlint-fix>", "exec", dont_inherit=True)
-    except SyntaxError:
-        return False
-    except (ValueError, RecursionError, MemoryError):
-        return False
-    return True
+    except SyntaxError as exc:
+        return FileError(f"does not compile: {exc.msg}", Position(exc.lineno or 1, max(exc.offset or 1, 1)))
+    except ValueError as exc:  # a NUL byte
+        return FileError(f"does not compile: {exc}")
+    except (RecursionError, MemoryError):
+        return FileError("does not compile: too deeply nested for Python's compiler")
+    try:
+        cst.parse_module(formfeeds.for_libcst(text)[0])
+    except cst.ParserSyntaxError as exc:
+        return FileError(f"cannot be parsed by libcst: {' '.join(exc.message.split())}", Position(exc.raw_line, exc.raw_column + 1))
+    except Exception as exc:
+        return FileError(f"cannot be parsed by libcst: {type(exc).__name__}")
+    return None
 
 
 @dataclass
@@ -88,6 +98,7 @@ class FixOutcome:
     text: str
     applied: int = 0
     errors: List[FileError] = field(default_factory=list)
+    checked: Optional[Tuple[List[Finding], List[FileError]]] = None  # `lint(text)`, when already known
 
 
 def fix_text(
@@ -95,11 +106,18 @@ def fix_text(
     lint: Callable[[str], Tuple[List[Finding], List[FileError]]],
     unsafe: bool,
 ) -> FixOutcome:
-    """Fix `text` until stable. `lint` returns a text's findings (with their fixes)."""
+    """Fix `text` until stable. `lint` returns a text's findings (with their fixes).
+
+    Only text that libcst and CPython's compiler both accept is ever returned as fixed. A fix that
+    breaks a file that was fine is a numlint bug; a file Python already refuses (a NUL byte,
+    `return` outside a function, syntax of a newer Python) is left as it is, said in one line,
+    unless a fix is what makes it compile.
+    """
     outcome = FixOutcome(text)
     rejected: set = set()
     for _ in range(MAX_ROUNDS):
-        findings, _errors = lint(outcome.text)
+        findings, lint_errors = lint(outcome.text)
+        outcome.checked = (findings, lint_errors)
         fixes = [
             f.fix for f in findings
             if f.fix is not None and applicable(f.fix, unsafe) and _key(f) not in rejected
@@ -109,6 +127,7 @@ def fix_text(
         new_text, applied = apply_edits(outcome.text, fixes)
         if not parses(new_text):
             # Some fix breaks the file: take the first one that does not, reject those that do.
+            broken = why_broken(outcome.text)
             new_text, applied = outcome.text, 0
             for finding in findings:
                 if finding.fix is None or finding.fix not in fixes:
@@ -118,15 +137,19 @@ def fix_text(
                     new_text, applied = candidate, 1
                     break
                 rejected.add(_key(finding))
-                outcome.errors.append(FileError(
-                    f"the fix for {finding.code} at {finding.location.row}:{finding.location.column} "
-                    "would break the file and was not applied; this is a numlint bug, please report it",
-                    finding.location,
-                    finding.code,
-                ))
+                if broken is None:
+                    outcome.errors.append(FileError(
+                        f"the fix for {finding.code} at {finding.location.row}:{finding.location.column} "
+                        "would break the file and was not applied; this is a numlint bug, please report it",
+                        finding.location,
+                        finding.code,
+                    ))
+            if broken is not None and applied == 0:
+                outcome.errors.append(FileError(f"not fixed: the file {broken.message}", broken.location))
         if applied == 0 or new_text == outcome.text:
             break
         outcome.text = new_text
+        outcome.checked = None
         outcome.applied += applied
     return outcome
 

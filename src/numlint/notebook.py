@@ -37,7 +37,7 @@ from dataclasses import dataclass, replace
 from typing import Dict, Iterator, List, Optional, Tuple
 
 from numlint.diagnostics import CellIndex, FileError, FileResult, Position
-from numlint.source import BOM, SourceError
+from numlint.source import BOM, SourceError, read_bytes
 
 SUFFIX = ".ipynb"
 MARKER = "# numlint-ipython: "
@@ -150,10 +150,9 @@ class Notebook:
 
 def read(path: str) -> Notebook:
     try:
-        with open(path, "rb") as handle:
-            data = handle.read()
-    except OSError as exc:
-        raise NotebookError(f"cannot read: {exc.strerror or exc}") from None
+        data = read_bytes(path)  # a FIFO or a device named x.ipynb is refused, never waited on
+    except SourceError as exc:
+        raise NotebookError(str(exc)) from None
     return loads(data)
 
 

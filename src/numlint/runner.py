@@ -28,7 +28,7 @@ def check_source(text: str, rules: Sequence[Rule], display_path: str, mode: Mode
     """Check one file's text; with `mode.fix`, also fix it (the result holds the fixed text)."""
     if mode.fix:
         outcome = fix_text(text, lambda t: check_text(t, rules), mode.unsafe)
-        findings, errors = check_text(outcome.text, rules)
+        findings, errors = outcome.checked or check_text(outcome.text, rules)
         return FileResult(
             path=display_path,
             findings=tuple(findings),
@@ -103,8 +103,8 @@ def check_files(
     for index, path in enumerate(paths):
         if cache is not None and not mode.fix:
             try:
-                contents[index] = digest(Path(path).read_bytes())
-            except OSError:
+                contents[index] = digest(source.read_bytes(str(path)))
+            except source.SourceError:
                 pass
             else:
                 hit = cache.get(str(path), contents[index])

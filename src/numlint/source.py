@@ -55,12 +55,24 @@ def decode(data: bytes) -> SourceFile:
 
 
 def read(path: str) -> SourceFile:
+    return decode(read_bytes(path))
+
+
+def read_bytes(path: str) -> bytes:
+    """A regular file's bytes; anything else (FIFO, socket, device) is refused, never read."""
     try:
-        with open(path, "rb") as handle:
-            data = handle.read()
+        with open(path, "rb", opener=_open_nonblocking) as handle:
+            if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+                raise SourceError("cannot read: not a regular file")
+            return handle.read()
     except OSError as exc:
         raise SourceError(f"cannot read: {exc.strerror or exc}") from None
-    return decode(data)
+
+
+def _open_nonblocking(path: str, flags: int) -> int:
+    # Opening a FIFO blocks until a writer comes; non-blocking, it opens at once and the fstat
+    # above turns it away. Regular files ignore the flag.
+    return os.open(path, flags | getattr(os, "O_NONBLOCK", 0))
 
 
 def dominant_newline(text: str) -> str:

@@ -28,7 +28,11 @@ class Numlint:
         # a numlint bug that `numlint check` shows. `# noqa` comments are flake8's to read
         # (`--disable-noqa`, `# noqa: NUM1` covering NUM101, `#noqa` counting for nothing), so
         # numlint keeps the findings on their lines; a `# numlint: noqa` file comment still applies.
-        findings, _errors = check_text("".join(self.lines), _default_rules(), line_noqa=False)
+        try:
+            findings, _errors = check_text("".join(self.lines), _default_rules(), line_noqa=False)
+        except Exception as exc:  # numlint's own bug: one line for this file, never the whole run
+            yield 1, 0, f"NUM000 numlint failed on this file ({type(exc).__name__}: {exc}); please report it", type(self)
+            return
         for finding in sorted(findings, key=lambda f: (f.location, f.code)):
             row, column = finding.location.row, finding.location.column - 1
             yield row, column, f"{finding.code} {finding.message}", type(self)
