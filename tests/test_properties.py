@@ -276,7 +276,7 @@ def programs(draw, frameworks=("np", "torch"), odd_layout=True, shapes=tuple(SHA
     body = lines + [f"sink({use})" for use in uses] + [f"result = {draw(st.sampled_from(names))}"]
     function = draw(st.booleans())
     if function:
-        # A form feed in indentation resets the column for Python; libcst needs help with it (formfeeds.py).
+        # A form feed in indentation resets the column for Python; libcst needs help with it (libcst_text.py).
         indents = st.sampled_from(["    ", "\f    ", "  \f    "] if odd_layout else ["    "])
         body = (["def f(x, y, logits):"] + [draw(indents) + line.replace("\n", "\n    ") for line in body]
                 + [draw(indents) + "return result"])

@@ -29,7 +29,7 @@ import pytest
 from numlint import source
 from numlint.checker import check_text
 from numlint.config import Settings
-from numlint.diagnostics import SAFE, Edit, FileError, Finding, Fix, Position
+from numlint.diagnostics import SAFE, Edit, Finding, Fix, Position
 from numlint.fixes import MAX_ROUNDS, apply_edits, fix_text
 from numlint.rules import registry
 from numlint.runner import Mode, check_file
@@ -480,6 +480,33 @@ def test_form_feed_in_indentation_position(tmp_path):
 def test_form_feed_in_indentation_fix(tmp_path):
     result, written = _fix(tmp_path, "m.py", FORM_FEED_INDENT.encode())
     assert written == FORM_FEED_INDENT.replace(LSE, LSE_FIXED).encode(), written
+
+
+LONE_BACKSLASH = "import torch\n\\\nprobs = torch.softmax(z, dim=-1)\nlog_probs = torch.log(probs)\n\\\n\\\n" + HAZARD.split("\n", 1)[1]
+
+
+def test_lone_backslash_lines_keep_positions_and_fixes():
+    """A line holding only `\\` before a statement: libcst drops it from its tree (every later
+    row was off by one, and fixes landed on the wrong line); libcst_text.py blanks it."""
+    findings, errors = check_text(LONE_BACKSLASH, rules())
+    assert errors == []
+    assert [(f.code, f.location.row) for f in findings] == [("NUM102", 4), ("NUM101", 7)]
+    outcome = fix_text(LONE_BACKSLASH, lambda t: check_text(t, rules()), unsafe=False)
+    assert not outcome.errors
+    assert outcome.text == LONE_BACKSLASH.replace(
+        "probs = torch.softmax(z, dim=-1)\nlog_probs = torch.log(probs)\n", "log_probs = torch.log_softmax(z, dim=-1)\n"
+    ).replace(LSE, LSE_FIXED)
+
+
+def test_text_libcst_does_not_reproduce_is_not_checked(monkeypatch):
+    """The safety net behind libcst_text.py: when libcst's tree does not give back the text it
+    parsed, its positions are wrong, so the file gets one internal error and no finding or fix."""
+    from numlint import libcst_text
+
+    monkeypatch.setattr(libcst_text, "for_libcst", lambda text: (text, {}))
+    findings, errors = check_text(LONE_BACKSLASH, rules())
+    assert findings == [] and [e.code for e in errors] == ["internal"]
+    assert "libcst does not reproduce it" in errors[0].message
 
 
 def test_fix_keeps_tabs_and_form_feeds(tmp_path):

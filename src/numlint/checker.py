@@ -10,7 +10,7 @@ from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
-from numlint import dataflow, formfeeds, prefilter, recursion
+from numlint import dataflow, libcst_text, prefilter, recursion
 from numlint.dataflow import Scope, children
 from numlint.diagnostics import Edit, FileError, Finding, Fix, Position
 from numlint.ops import LAYER_INPUT, Viewer, code
@@ -47,7 +47,7 @@ def check_text(text: str, rules: Sequence[Rule], line_noqa: bool = True) -> Tupl
     if not rules:
         return [], []
     # Functions that cannot matter are blanked out line for line: positions stay the same.
-    parsed, shifts = formfeeds.for_libcst(prefilter.reduce(text, rules))
+    parsed, shifts = libcst_text.for_libcst(prefilter.reduce(text, rules))
     try:
         module = cst.parse_module(parsed)
     except cst.ParserSyntaxError as exc:
@@ -55,11 +55,11 @@ def check_text(text: str, rules: Sequence[Rule], line_noqa: bool = True) -> Tupl
     except (RecursionError, MemoryError) as exc:  # absurdly deep or large expressions
         return [], [FileError(f"cannot parse: {type(exc).__name__}")]
     try:
-        return FileChecker(text, module, rules, shifts, line_noqa).run()
+        return FileChecker(text, module, rules, shifts, line_noqa, parsed).run()
     except RecursionError:
         pass  # a long operator chain nests deeply in libcst's tree (recursion.py)
     try:
-        return recursion.on_a_deep_stack(FileChecker(text, module, rules, shifts, line_noqa).run)
+        return recursion.on_a_deep_stack(FileChecker(text, module, rules, shifts, line_noqa, parsed).run)
     except RecursionError:
         return [], [FileError("too deeply nested to check")]
 
@@ -87,13 +87,14 @@ def _file_exemptions(text: str):
 
 class FileChecker:
     def __init__(self, text: str, module: cst.Module, rules: Sequence[Rule], shifts: Optional[Dict[int, int]] = None,
-                 line_noqa: bool = True) -> None:
+                 line_noqa: bool = True, parsed: Optional[str] = None) -> None:
         self.text = text
         self.line_noqa = line_noqa
+        self.parsed = parsed  # the text libcst parsed (libcst_text.py), to check positions against
         self.module = module
         self.rules = rules
         self.lines = LineIndex(text)
-        self.shifts = shifts or {}  # columns libcst did not see, per row (formfeeds.py)
+        self.shifts = shifts or {}  # columns libcst did not see, per row (libcst_text.py)
         self._positions = None
         self._parents = None
 
@@ -138,6 +139,11 @@ class FileChecker:
                     continue
                 hits.append(_Hit(rule, pattern, site.node, site.scope, env))
                 break  # one finding per rule and node: the first pattern that matches
+        if hits and self.parsed is not None and self.module.code != self.parsed:
+            # libcst's tree does not reproduce the text it parsed, so its positions (and any fix
+            # placed by them) cannot be trusted. libcst_text.py handles the cases we know.
+            return [], [FileError("cannot check this file exactly: libcst does not reproduce it "
+                                  "(please report it, with the file, as a numlint bug)", code="internal")]
         hits = [hit for hit in hits if not hit.rule.consumers or self._reaches(hit, viewer, hit.rule.consumers)]
         hits = self._outermost(hits)
         findings = []

@@ -14,7 +14,7 @@ from typing import Callable, List, Optional, Sequence, Tuple
 
 import libcst as cst
 
-from numlint import formfeeds
+from numlint import libcst_text
 from numlint.diagnostics import SAFE, UNSAFE, Edit, FileError, Finding, Fix, Position
 
 MAX_ROUNDS = 10
@@ -85,7 +85,7 @@ def why_broken(text: str) -> Optional[FileError]:
     except (RecursionError, MemoryError):
         return FileError("does not compile: too deeply nested for Python's compiler")
     try:
-        cst.parse_module(formfeeds.for_libcst(text)[0])
+        cst.parse_module(libcst_text.for_libcst(text)[0])
     except cst.ParserSyntaxError as exc:
         return FileError(f"cannot be parsed by libcst: {' '.join(exc.message.split())}", Position(exc.raw_line, exc.raw_column + 1))
     except Exception as exc:
