@@ -139,10 +139,10 @@ class FileChecker:
                     continue
                 hits.append(_Hit(rule, pattern, site.node, site.scope, env))
                 break  # one finding per rule and node: the first pattern that matches
-        if hits and self.parsed is not None and self.module.code.rstrip("\r\n") != self.parsed.rstrip("\r\n"):
+        if hits and self.parsed is not None and self.module.code.rstrip() != self.parsed.rstrip():
             # libcst's tree does not reproduce the text it parsed, so its positions (and any fix
-            # placed by them) cannot be trusted. libcst_text.py handles the cases we know. (The
-            # last newline of a file with `\r` line ends is dropped by libcst: harmless, ignored.)
+            # placed by them) cannot be trusted. libcst_text.py handles the cases we know. (libcst
+            # drops whitespace at the very end — blank lines, `\r` line ends: harmless, ignored.)
             return [], [FileError("cannot check this file exactly: libcst does not reproduce it "
                                   "(please report it, with the file, as a numlint bug)", code="internal")]
         hits = [hit for hit in hits if not hit.rule.consumers or self._reaches(hit, viewer, hit.rule.consumers)]
