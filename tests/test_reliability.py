@@ -509,6 +509,15 @@ def test_text_libcst_does_not_reproduce_is_not_checked(monkeypatch):
     assert "libcst does not reproduce it" in errors[0].message
 
 
+def test_idle_function_at_the_end_is_not_a_round_trip_failure():
+    """A function blanked at the end of a module leaves whitespace-only lines, which libcst's code
+    generation drops: nothing follows them, so the safety net must not fire (the corpus smoke run
+    caught this)."""
+    text = HAZARD + "\n\ndef idle(a, b):\n    c = a + b\n    return c\n\n\n"
+    findings, errors = check_text(text, rules())
+    assert errors == [] and [(f.code, f.location.row) for f in findings] == [("NUM101", 2)]
+
+
 def test_fix_keeps_tabs_and_form_feeds(tmp_path):
     text = f"import torch\n\x0c\ndef f(x):\n\tif x:\n\t\treturn {LSE}  # \t keep\n\x0c\n"
     result, written = _fix(tmp_path, "m.py", text.encode())
