@@ -222,6 +222,26 @@ def test_stdin(tmp_path):
     assert fixed.stdout == FIXED
 
 
+def test_stdin_fix_reports_errors_on_stderr_and_exits_1(tmp_path):
+    broken = "import torch\ny = torch.log(torch.sum(torch.exp(x)))\ndef f(:\n"
+    result = numlint("check", "-", "--fix", "--stdin-filename", "m.py", cwd=tmp_path, input=broken)
+    assert result.stdout == broken  # stdout is the file, unchanged: it does not parse
+    assert result.returncode == 1
+    assert "m.py:3:7: error: cannot parse" in result.stderr
+
+
+def test_an_internal_error_on_stdin_is_one_line_not_a_traceback(monkeypatch):
+    from numlint import runner, source
+    from numlint.rules import registry
+
+    def broken(*args, **kwargs):
+        raise ValueError("boom")
+
+    monkeypatch.setattr(runner, "check_loaded", broken)
+    result = runner.check_contained(source.decode(HAZARDS.encode()), list(registry().values()), "-")
+    assert [e.code for e in result.errors] == ["internal"] and "boom" in result.errors[0].message
+
+
 def test_unsafe_fixes_only_on_request(tmp_path):
     text = "import numpy as np\nv = np.sum(x ** 2) / n - (np.sum(x) / n) ** 2\n"
     (tmp_path / "v.py").write_text(text)

@@ -17,11 +17,11 @@ from numlint.cache import Cache, fingerprint
 from numlint.config import ConfigError, find_pyproject, load_settings, select_rules, split_codes
 from numlint.diagnostics import SAFE, UNSAFE, FileError, FileResult
 from numlint.discovery import discover, excluded
-from numlint.report import FORMATS
+from numlint.report import FORMATS, concise
 from numlint.report.full import make_console
 from numlint.report.paths import place
 from numlint.rules import RuleError, registry
-from numlint.runner import Mode, check_files, check_loaded, original_text, summary_counts
+from numlint.runner import Mode, check_contained, check_files, original_text, summary_counts
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
@@ -107,12 +107,15 @@ def check(paths, fix, unsafe_fixes, diff, select, extend_select, ignore, output_
                 results = [FileResult(stdin_name, errors=(FileError(str(exc)),))]
             if stdin_file is not None:
                 chosen = [rules[c] for c in sorted(selected)]
-                results = [check_loaded(stdin_file, chosen, stdin_name, mode)]
+                results = [check_contained(stdin_file, chosen, stdin_name, mode)]
             originals = {results[0].path: stdin_file.text} if stdin_file is not None else {}
             if fix and not diff and stdin_file is not None:
                 sys.stdout.buffer.write(stdin_file.encode(results[0].fixed_source or stdin_file.text))
                 sys.stdout.flush()
-                sys.exit(EXIT_CLEAN if exit_zero or not results[0].findings else EXIT_FINDINGS)
+                # stdout is the file; what is left to say (errors, remaining findings) goes to stderr
+                for line in concise.lines(results):
+                    click.echo(line, err=True)
+                sys.exit(EXIT_CLEAN if exit_zero or not (results[0].findings or results[0].errors) else EXIT_FINDINGS)
         else:
             files = discover(paths or ["."], settings)
             cache = None if no_cache or mode.fix else _open_cache(cache_dir, settings, rules, selected)

@@ -54,6 +54,18 @@ def check_loaded(file, rules: Sequence[Rule], display_path: str, mode: Mode = Mo
     return file.finish(result) if isinstance(file, notebook.Notebook) else result
 
 
+def check_contained(file, rules: Sequence[Rule], display_path: str, mode: Mode = Mode()) -> FileResult:
+    """`check_loaded`, with numlint's own failures reported for this file instead of raised."""
+    try:
+        return check_loaded(file, rules, display_path, mode)
+    except RecursionError:
+        return FileResult(display_path, errors=(FileError("too deeply nested to check"),), source=file.text)
+    except Exception as exc:  # numlint's own bug: report it for this file and go on
+        return FileResult(display_path, errors=(FileError(
+            f"internal error ({type(exc).__name__}: {exc}); this is a numlint bug, please report it", code="internal",
+        ),), source=file.text)
+
+
 def check_file(
     path: Path,
     rules: Mapping[str, Rule],
@@ -68,14 +80,7 @@ def check_file(
         return FileResult(display, errors=(FileError(str(exc)),))
     active = selected - ignored_for(settings, path, rules)
     chosen = [rules[code] for code in sorted(active)]
-    try:
-        result = check_loaded(file, chosen, display, mode)
-    except RecursionError:
-        return FileResult(display, errors=(FileError("too deeply nested to check"),), source=file.text)
-    except Exception as exc:  # numlint's own bug: report it for this file and go on
-        return FileResult(display, errors=(FileError(
-            f"internal error ({type(exc).__name__}: {exc}); this is a numlint bug, please report it", code="internal",
-        ),), source=file.text)
+    result = check_contained(file, chosen, display, mode)
     if mode.write and result.fixed_source is not None:
         try:
             source.write_atomic(str(path), file.encode(result.fixed_source))
