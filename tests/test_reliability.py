@@ -699,17 +699,23 @@ def test_a_crashing_added_predicate_is_contained(monkeypatch):
     assert [f.code for f in findings] == ["NUM102"]
 
 
-def test_a_crashing_rule_exits_2_and_other_files_are_checked(tmp_path, monkeypatch):
+def _check_in_process(tmp_path, monkeypatch):
+    """`numlint check .` in this process (so monkeypatched faults apply), concise, serial."""
     from click.testing import CliRunner
 
-    from numlint import predicates
     from numlint.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    return CliRunner().invoke(main, ["check", ".", "--output-format", "concise", "--no-cache", "-j", "1"])
+
+
+def test_a_crashing_rule_exits_2_and_other_files_are_checked(tmp_path, monkeypatch):
+    from numlint import predicates
 
     (tmp_path / "a.py").write_text(HAZARDS)
     (tmp_path / "b.py").write_text("import torch\ny = torch.log(torch.softmax(x, dim=-1))\n")
     monkeypatch.setitem(predicates.PREDICATES, "max_shifted", _boom)
-    monkeypatch.chdir(tmp_path)
-    result = CliRunner().invoke(main, ["check", ".", "--output-format", "concise", "--no-cache", "-j", "1"])
+    result = _check_in_process(tmp_path, monkeypatch)
     assert result.exit_code == 2, result.output
     lines = result.stdout.splitlines()
     assert any(
@@ -722,16 +728,12 @@ def test_a_crashing_rule_exits_2_and_other_files_are_checked(tmp_path, monkeypat
 
 def test_an_engine_crash_is_contained_per_file(tmp_path, monkeypatch):
     """A bug outside the rules (here: the whole checker) becomes one error for the file."""
-    from click.testing import CliRunner
-
     from numlint import checker
-    from numlint.cli import main
 
     (tmp_path / "a.py").write_text(HAZARDS)
     (tmp_path / "notes.py").write_text("# nothing numeric\n")
     monkeypatch.setattr(checker.FileChecker, "run", _boom)
-    monkeypatch.chdir(tmp_path)
-    result = CliRunner().invoke(main, ["check", ".", "--output-format", "concise", "--no-cache", "-j", "1"])
+    result = _check_in_process(tmp_path, monkeypatch)
     assert result.exit_code == 2, result.output
     assert result.stdout.splitlines() == [
         "a.py:1:1: error: internal error (ZeroDivisionError: injected); this is a numlint bug, please report it"

@@ -54,12 +54,15 @@ def check_text(text: str, rules: Sequence[Rule], line_noqa: bool = True) -> Tupl
         return [], [_syntax_error(text, exc)]
     except (RecursionError, MemoryError) as exc:  # absurdly deep or large expressions
         return [], [FileError(f"cannot parse: {type(exc).__name__}")]
-    try:
+    def run() -> Tuple[List[Finding], List[FileError]]:
         return FileChecker(text, module, rules, shifts, line_noqa, parsed).run()
+
+    try:
+        return run()
     except RecursionError:
         pass  # a long operator chain nests deeply in libcst's tree (recursion.py)
     try:
-        return recursion.on_a_deep_stack(FileChecker(text, module, rules, shifts, line_noqa, parsed).run)
+        return recursion.on_a_deep_stack(run)
     except RecursionError:
         return [], [FileError("too deeply nested to check")]
 

@@ -94,6 +94,19 @@ def _single(sites: Optional[List[BindingSite]]) -> Optional[BindingSite]:
     return sites[0] if sites is not None and len(sites) == 1 and sites[0].value is not None else None
 
 
+def _owner_class(scope: Scope) -> Optional[Scope]:
+    """The class scope when `scope` is one of its methods (where `self` is the instance)."""
+    owner = scope.parent
+    if isinstance(scope.node, cst.FunctionDef) and owner is not None and isinstance(owner.node, cst.ClassDef):
+        return owner
+    return None
+
+
+def _method(cls: Scope, name: str) -> Optional[Scope]:
+    """The scope of the class's method `name`, when the class binds that name once, by its `def`."""
+    return cls.functions.get(name) if len(cls.bindings.get(name, ())) == 1 else None
+
+
 @dataclass
 class CandidateSite:
     node: Candidate
@@ -311,21 +324,13 @@ class FileFacts:
             self._order, original_node.value, self._statement, self._block_now, self.scopes[-1]))
 
     # -- attributes of `self` -------------------------------------------------------------------
-    def _class_of_method(self) -> Optional[Scope]:
-        """The class scope when the walk is directly inside one of its methods."""
-        method = self.scopes[-1]
-        if isinstance(method.node, cst.FunctionDef) and method.parent is not None \
-                and isinstance(method.parent.node, cst.ClassDef):
-            return method.parent
-        return None
-
     def _self_attribute(self, target: cst.BaseExpression) -> bool:
         return isinstance(target, cst.Attribute) and isinstance(target.value, cst.Name) \
-            and target.value.value == "self" and self._class_of_method() is not None
+            and target.value.value == "self" and _owner_class(self.scopes[-1]) is not None
 
     def _bind_attribute(self, target: cst.Attribute, value: Optional[cst.BaseExpression]) -> None:
         """`self.attr = value` in a method: a binding of the class, read in the method's scope."""
-        owner = self._class_of_method()
+        owner = _owner_class(self.scopes[-1])
         if owner is None:
             return
         statement = self._statement if value is not None else None
@@ -375,9 +380,8 @@ class FileFacts:
         return None
 
     def _attribute(self, node: cst.Attribute, scope: Scope, order: int) -> Optional[BindingSite]:
-        owner = scope.parent
-        if not (isinstance(node.value, cst.Name) and node.value.value == "self" and owner is not None
-                and isinstance(scope.node, cst.FunctionDef) and isinstance(owner.node, cst.ClassDef)):
+        owner = _owner_class(scope)
+        if owner is None or not (isinstance(node.value, cst.Name) and node.value.value == "self"):
             return None
         site = _single(owner.attributes.get(node.attr.value))
         if site is None or (site.scope is scope and site.order >= order):
@@ -394,12 +398,12 @@ class FileFacts:
                 return defined
             instance = scope.value_of(func.value, order)  # `model(x)` after `model = Net()`
         elif isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and func.value.value == "self":
-            owner = scope.parent
-            if owner is None or not isinstance(owner.node, cst.ClassDef) or not isinstance(scope.node, cst.FunctionDef):
+            owner = _owner_class(scope)
+            if owner is None:
                 return None
-            name = func.attr.value
-            if name in owner.functions and len(owner.bindings.get(name, ())) == 1 and name not in owner.attributes:
-                return owner.functions[name]
+            method = _method(owner, func.attr.value)
+            if method is not None and func.attr.value not in owner.attributes:
+                return method
             instance = self._attribute(func, scope, order)  # `self.net(x)` after `self.net = Net()`
         if instance is None or not isinstance(instance.value, cst.Call) or not isinstance(instance.value.func, cst.Name):
             return None
@@ -407,8 +411,9 @@ class FileFacts:
         if cls is None or not isinstance(cls.node, cst.ClassDef):
             return None
         for name in _CALLED_METHODS:
-            if name in cls.functions and len(cls.bindings.get(name, ())) == 1:
-                return cls.functions[name]
+            method = _method(cls, name)
+            if method is not None:
+                return method
         return None
 
     def _defined(self, name: str, scope: Optional[Scope]) -> Optional[Scope]:

@@ -127,8 +127,10 @@ def _sign(ctx: Context, node: cst.BaseExpression, depth: int = 0) -> int:
         return 0
     if term.op in _NONNEGATIVE_OPS:
         return 1
-    if term.op == "log" and number(_uncast(ctx.resolve(term.args["x"].node), ctx)) is not None:
-        return 1 if number(_uncast(ctx.resolve(term.args["x"].node), ctx)) >= 1 else -1  # log(2.0) > 0
+    if term.op == "log":
+        argument = number(_uncast(ctx.resolve(term.args["x"].node), ctx))
+        if argument is not None:
+            return 1 if argument >= 1 else -1  # log(2.0) > 0
     if term.op == "neg":
         return -_sign(ctx, term.args["x"].node, depth + 1)
     if term.op == "sub" and is_shift(term.args["y"].node, ctx):
@@ -404,8 +406,6 @@ def grid(ctx: Context, node: cst.BaseExpression, depth: int = 0) -> bool:
 
 
 def _same_value(ctx: Context, a: cst.BaseExpression, b: cst.BaseExpression) -> bool:
-    from numlint.ops import shape_key
-
     return shape_key(ctx.resolve(a)) == shape_key(ctx.resolve(b))
 
 
@@ -416,7 +416,8 @@ def identically_zero(ctx: Context, node: cst.BaseExpression) -> bool:
     if term is None or term.op != "sub":
         return False
     x, y = term.args["x"].node, term.args["y"].node
-    return _same_value(ctx, x, _unwrap(y, ctx)) and shape_key(_unwrap(y, ctx)) != shape_key(ctx.resolve(y))
+    stopped = _unwrap(y, ctx)  # seen through stop_gradient: it must have been there
+    return _same_value(ctx, x, stopped) and shape_key(stopped) != shape_key(ctx.resolve(y))
 
 
 PREDICATES: Dict[str, Callable[..., bool]] = {
