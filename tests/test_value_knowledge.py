@@ -173,20 +173,7 @@ def test_activation_layer_keeps_its_input_and_is_fixed():
 @pytest.mark.parametrize(
     "code",
     [
-        pytest.param("""
-            import torch
-
-            class A:
-                def setup(self, x):
-                    self.p = torch.softmax(x, dim=-1)
-
-                def smooth(self):
-                    self.p = self.p * 0.9 + 0.01
-
-                def loss(self):
-                    return torch.log(self.p)
-        """, id="attribute-assigned-twice"),
-        pytest.param("""
+                pytest.param("""
             import torch
 
             class A:
@@ -197,26 +184,7 @@ def test_activation_layer_keeps_its_input_and_is_fixed():
                 def loss(self):
                     return torch.log(self.p)
         """, id="attribute-augmented"),
-        pytest.param("""
-            import torch
-
-            class A:
-                def loss(self, x):
-                    a = torch.log(self.p)
-                    self.p = torch.softmax(x, dim=-1)
-                    return a
-        """, id="attribute-read-before-it-is-set-in-the-same-method"),
-        pytest.param("""
-            import torch
-
-            def probs(x, logits=False):
-                if logits:
-                    return x
-                return torch.softmax(x, dim=-1)
-
-            y = torch.log(probs(x))
-        """, id="function-with-two-returns"),
-        pytest.param("""
+                        pytest.param("""
             import torch
 
             def model(x):
@@ -265,6 +233,50 @@ def test_activation_layer_keeps_its_input_and_is_fixed():
 )
 def test_silent(code):
     assert found(code) == []
+
+
+@pytest.mark.parametrize(
+    "code, row",
+    [
+        pytest.param("""
+            import torch
+
+            class A:
+                def setup(self, x):
+                    self.p = torch.softmax(x, dim=-1)
+
+                def smooth(self):
+                    self.p = self.p * 0.9 + 0.01
+
+                def loss(self):
+                    return torch.log(self.p)
+        """, 12, id="attribute-smoothed-in-a-method-that-may-not-run"),
+        pytest.param("""
+            import torch
+
+            class A:
+                def loss(self, x):
+                    a = torch.log(self.p)
+                    self.p = torch.softmax(x, dim=-1)
+                    return a
+        """, 6, id="attribute-set-by-the-previous-call"),
+        pytest.param("""
+            import torch
+
+            def probs(x, logits=False):
+                if logits:
+                    return x
+                return torch.softmax(x, dim=-1)
+
+            y = torch.log(probs(x))
+        """, 9, id="one-of-two-returns"),
+    ],
+)
+def test_some_path_brings_the_hazard(code, row):
+    """Joined where paths meet: a hazard when some path brings the value (advice: the fix belongs
+    where it is made)."""
+    code_, row_, fix, help_text = only(code)
+    assert (code_, row_) == ("NUM102", row) and fix is None and help_text
 
 
 def test_fix_never_reaches_into_another_function():

@@ -10,11 +10,12 @@ from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
-from numlint import dataflow, libcst_text, prefilter, recursion
-from numlint.dataflow import Scope, children
+from numlint import flow, libcst_text, prefilter, recursion
+from numlint.analysis import Analysis
+from numlint.flow import ASSIGN, Scope, children, subtree
 from numlint.diagnostics import Edit, FileError, Finding, Fix, Position
 from numlint.ops import LAYER_INPUT, Viewer, code
-from numlint.patterns import ABSENT, Env, Matcher, metavariables, subtree
+from numlint.patterns import ABSENT, Env, Matcher, metavariables
 from numlint.predicates import Context, holds
 from numlint.render import CannotRender, render, shown
 from numlint.rules import Rule, RulePattern
@@ -102,10 +103,12 @@ class FileChecker:
         self._parents = None
 
     def run(self) -> Tuple[List[Finding], List[FileError]]:
-        facts = dataflow.collect(self.module)
+        facts = flow.collect(self.module)
         self.facts = facts
-        viewer = Viewer(facts.imports, facts)
-        matcher = Matcher(viewer)
+        analysis = Analysis(facts, Viewer(facts.imports))
+        self.analysis = analysis
+        viewer = analysis.viewer
+        matcher = Matcher(analysis)
         by_root: Dict[str, List[Tuple[Rule, RulePattern]]] = {}
         for rule in self.rules:
             for pattern in rule.patterns:
@@ -121,10 +124,10 @@ class FileChecker:
                 if rule.code in failed:
                     continue
                 try:
-                    env = matcher.match(pattern.match, site.node, site.scope, site.order)
+                    env = matcher.match(pattern.match, site.node, site.scope)
                     if env is None:
                         continue
-                    context = Context(viewer, site.scope, site.order)
+                    context = Context(analysis, site.scope, site.order)
                     if any(_guard_holds(guard, context, env) for guard in pattern.unless):
                         continue
                     if not all(_guard_holds(guard, context, env) for guard in pattern.when):
@@ -132,8 +135,9 @@ class FileChecker:
                     frameworks = pattern.frameworks or rule.frameworks
                     if frameworks and _framework(env) not in frameworks:
                         continue
-                    if frameworks and _AUTOGRAD_ONLY.issuperset(frameworks) and id(site.node) in facts.detached:
-                        continue  # a gradient hazard where no gradient flows: `sqrt(d).item()`
+                    if frameworks and _AUTOGRAD_ONLY.issuperset(frameworks) and (
+                            id(site.node) in facts.detached or analysis.value(site.node).grad is False):
+                        continue  # a gradient hazard where no gradient flows: `sqrt(d).item()`, `torch.no_grad()`
                 except RecursionError:
                     raise  # the file is too deep, not the rule wrong: check_text retries it
                 except Exception as exc:  # a rule's bug must not stop the other rules or files
@@ -194,8 +198,8 @@ class FileChecker:
             through_reported = any(
                 (code, id(sub)) in reported
                 for code in (hit.rule.code, *hit.rule.supersedes)
-                for _, site in hit.env.through
-                for sub in subtree(site.value)
+                for _, origin in hit.env.through
+                for sub in subtree(origin.value)
             )  # the finding at the intermediate is where the fix belongs
             if not nested and not through_reported:
                 kept.append(hit)
@@ -227,7 +231,12 @@ class FileChecker:
         )
 
     def _fix(self, hit: _Hit, template) -> Fix:
-        dead = list(self._dead_intermediates(hit))
+        if hit.env.advice is not None and any(
+                (bound := hit.env.values.get(name)) is not None and bound.node is not ABSENT
+                for name in metavariables(template)):
+            raise CannotRender(self._elsewhere(hit, hit.env.advice))
+        rendered = render(template, self.facts.imports, hit.env)
+        dead = list(self._dead_intermediates(hit, rendered.code))
         used = set(metavariables(template))
         for name in used:
             bound = hit.env.values.get(name)
@@ -242,7 +251,6 @@ class FileChecker:
                         f"`{shown(code(bound.node), 40)}` is computed on another line; "
                         "assign it to a name first, then apply the stable form to that name"
                     )
-        rendered = render(template, self.facts.imports, hit.env)
         start, end = self.span(hit.node)
         replacement = rendered.code
         if not rendered.atomic and self._needs_parentheses(hit.node):
@@ -257,14 +265,33 @@ class FileChecker:
         title = hit.rule.fix_title.format(fix=shown(rendered.code))
         return Fix(hit.pattern.fix_safety, title, tuple(edits))
 
-    def _elsewhere(self, hit: _Hit) -> str:
-        """Why a value from another function or method cannot be fixed here, and where to look."""
-        for node, site in hit.env.through:
-            if site.scope is not None and site.scope is not hit.scope:
-                row = self.lines.position(self.span(site.value)[0]).row
+    def _elsewhere(self, hit: _Hit, reason: Optional[str] = None) -> str:
+        """Why a value made elsewhere (another function, another path, before a reshape) cannot
+        be fixed here, and where to look."""
+        for node, origin in hit.env.through:
+            if origin.producer is not None:
+                return self._made_elsewhere(node, origin)
+        for node, origin in hit.env.through:
+            if origin.scope is not hit.scope or reason is not None:
+                row = self.lines.position(self.span(origin.value)[0]).row
+                if reason is not None:
+                    return f"{reason} (`{shown(code(node), 40)}` comes from line {row})"
                 return (f"the value of `{shown(code(node), 40)}` is computed in another function or method (line {row}); "
                         "apply the stable form there")
+        if reason is not None:
+            return reason
         return "part of it is computed in another function or method; apply the stable form there"
+
+    def _made_elsewhere(self, node: cst.CSTNode, origin) -> str:
+        """`the sigmoid of line 9 reaches `pred.squeeze(1)` through `squeeze`, a return...`"""
+        producer = origin.producer
+        row = self.lines.position(self.span(origin.value)[0]).row
+        what = f"the {producer.op} {'the layer on' if producer.layer else 'made on'} line {row}"
+        if producer.layer:
+            what = f"the {producer.op} of the layer built on line {row}"
+        steps = [_STEP_WORDS.get(step, f"`{step}`") for step in producer.via]
+        path = f" through {', '.join(dict.fromkeys(steps))}" if steps else ""
+        return f"{what} reaches `{shown(code(node), 40)}`{path}; apply the stable form where it is made"
 
     def _moves_in_place(self, hit: _Hit, node: cst.CSTNode, dead: List[Edit]) -> bool:
         """May a value with calls (`model(x)`) move from its assignment into the fixed expression?
@@ -274,8 +301,9 @@ class FileChecker:
         """
         deleted = {(e.start_offset, e.end_offset) for e in dead}
         statement = self._statement_of(hit.node)
-        for _, site in hit.env.through:
-            if site.statement is None or not any(sub is node for sub in subtree(site.value)):
+        for _, origin in hit.env.through:
+            site = origin.definition
+            if site is None or site.statement is None or not any(sub is node for sub in subtree(origin.value)):
                 continue
             start, _ = self.span(site.statement)
             line_start = self.lines.starts[self.lines.position(start).row - 1]
@@ -345,23 +373,24 @@ class FileChecker:
         parent = self._parent_map().get(id(node))
         return not isinstance(parent, _LOOSE_CONTEXTS)
 
-    def _dead_intermediates(self, hit: _Hit) -> Iterable[Edit]:
-        """Delete `p = softmax(z)` lines whose every use is inside code the fix replaces or deletes."""
+    def _dead_intermediates(self, hit: _Hit, replacement: str = "") -> Iterable[Edit]:
+        """Delete `p = softmax(z)` lines whose every read is inside code the fix replaces or
+        deletes (and that the fixed code does not read again)."""
         replaced = [hit.node]
         seen = set()
-        for name_node, site in hit.env.through:
+        for name_node, origin in hit.env.through:
+            site = origin.definition
+            if not isinstance(name_node, cst.Name) or site is None or origin.how != "name" or site.kind != ASSIGN \
+                    or site.path or site.scope is not hit.scope:
+                continue  # `self.p`, `f(x)`, `a, b = ...`: the value lives on elsewhere
             statement = site.statement
-            if not isinstance(name_node, cst.Name) or site.scope is not None:
-                continue  # `self.p`, `f(x)`: the value lives in another function, which still needs it
             if statement is None or id(statement) in seen or self.facts.block_size.get(id(statement), 0) < 2:
                 continue
             seen.add(id(statement))
-            name = name_node.value
-            if len(hit.scope.bindings.get(name, ())) != 1:
-                continue  # `s = s.masked_fill(...)`: other assignments still need it
-            inside = sum(_references(node, name) for node in replaced)
-            if hit.scope.uses(name) != inside:
-                continue
+            if not site.reads or not all(any(_contains(node, read) for node in replaced) for read in site.reads):
+                continue  # read elsewhere too (`s = s.masked_fill(...)`, a later use)
+            if re.search(rf"(?<![\w.]){re.escape(site.name)}(?!\w)", replacement):
+                continue  # the fixed code still reads it
             start, end = self.span(statement)
             row_start = self.lines.position(start).row
             row_end = self.lines.position(end).row
@@ -369,7 +398,7 @@ class FileChecker:
             if self.text[line_start:start].strip():
                 continue  # something else shares the line
             line_end = self.lines.starts[row_end] if row_end < self.lines.rows else len(self.text)
-            replaced.append(site.value)
+            replaced.append(origin.value)
             yield self._edit(line_start, line_end, "")
 
     def _import_edit(self, statements: List[str]) -> Edit:
@@ -403,6 +432,9 @@ class FileChecker:
         return finding.code in {c.upper() for c in _CODES.findall(codes)}
 
 
+# How a value travelled, in words (other steps are the methods it went through: `squeeze`).
+_STEP_WORDS = {"indexed": "indexing", "returned": "a return", "joined": "a concatenation", "reshaped": "a reshape"}
+
 # Frameworks with autograd: a rule limited to them is about gradients.
 _AUTOGRAD_ONLY = frozenset({"torch", "jax", "tensorflow", "keras"})
 
@@ -417,7 +449,18 @@ def _framework(env: Env) -> Optional[str]:
 
 def _guard_holds(guard, context: Context, env: Env) -> bool:
     bound = env.values.get(guard.metavariable)
-    return bound is not None and holds(guard.predicate, context, bound.node, guard.words)
+    if bound is None:
+        return False
+    words = tuple(_word(word, env) for word in guard.words)
+    return holds(guard.predicate, context, bound.node, words)
+
+
+def _word(word: str, env: Env):
+    """A guard's further argument: a plain word, or a metavariable's bound node (None if absent)."""
+    if not word.startswith("$"):
+        return word
+    bound = env.values.get(word[1:])
+    return None if bound is None or bound.node is ABSENT else bound.node
 
 
 def _rule_crash(rule: Rule, exc: BaseException) -> FileError:
@@ -470,7 +513,7 @@ def _movable(node: cst.BaseExpression, scope: Scope) -> bool:
         if not isinstance(sub, _PURE):
             return False
         if isinstance(sub, cst.Name):
-            sites = scope.bindings.get(sub.value, ())
+            sites = scope.definitions.get(sub.value, ())
             if len(sites) > 1 or sub.value in scope.not_local:
                 return False
     return True

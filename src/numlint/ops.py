@@ -50,6 +50,15 @@ OP_SIGNATURES: Dict[str, Tuple[str, ...]] = {
     "masked_fill": ("x", "mask", "value"),
     "where": ("condition", "x", "y"),
     "isnan": ("x",),
+    # values with facts of their own (values.py): random draws, factorizations, products, counts
+    "uniform": ("low", "high", "size"),
+    "normal": ("loc", "scale", "size"),
+    "svd": ("x", "full_matrices", "compute_uv"),
+    "svd_suv": ("x", "full_matrices", "compute_uv"),
+    "qr": ("x", "mode"),
+    "eigh": ("x",),
+    "matmul": ("x", "y"),
+    "count": ("x", "axis"),
     "logical_not": ("x",),
     "not": ("x",),
     **{op: ("x", "y") for op in ("eq", "ne", "is", "is_not")},
@@ -128,9 +137,9 @@ def shape_key(node: cst.CSTNode) -> str:
 class Viewer:
     """Views nodes as canonical terms for one file, memoised."""
 
-    def __init__(self, imports: ImportTable, facts=None) -> None:
+    def __init__(self, imports: ImportTable, analysis=None) -> None:
         self.imports = imports
-        self.facts = facts  # dataflow.FileFacts, to follow `loss_fn = nn.BCELoss()` to its class
+        self.analysis = analysis  # analysis.Analysis, to follow `loss_fn = nn.BCELoss()` to its class
         self.frameworks = imports.frameworks()
         self._memo: Dict[int, Optional[Term]] = {}
 
@@ -251,12 +260,11 @@ class Viewer:
         (or `self.loss_fn = ...`), and layers whose output is known (`_layer`)."""
         ctor, style = node.func, "module"
         if isinstance(ctor, (cst.Name, cst.Attribute)):
-            if self.facts is None or id(node) not in self.facts.scope_of:
+            if self.analysis is None:
                 return None
-            site = self.facts.value_of(ctor, self.facts.scope_of[id(node)], self.facts.order_of[id(node)])
-            if site is None:
+            ctor, style = self.analysis.constructor(ctor), "module-name"
+            if ctor is None:
                 return None
-            ctor, style = site.value, "module-name"
         if not isinstance(ctor, cst.Call):
             return None
         qualname = self.imports.qualify(ctor.func)
@@ -286,6 +294,19 @@ class Viewer:
             return None
         op, framework, built = output
         return Term(op, node, {"x": Arg(LAYER_INPUT, False, synthetic=True), **built}, "layer", (framework,), None, ctor.func)
+
+    def layer_output(self, ctor: cst.Call, qualname: str):
+        """(op, framework, arguments) of what the layer `ctor` builds outputs, if the bindings know."""
+        return self._layer_output(ctor, qualname)
+
+    def layer_term(self, ctor: cst.Call) -> Optional[Term]:
+        """The output of the layer `ctor` builds, as a term of its unseen input (`LAYER_INPUT`)."""
+        qualname = self.imports.qualify(ctor.func)
+        output = self._layer_output(ctor, qualname) if qualname else None
+        if output is None:
+            return None
+        op, framework, built = output
+        return Term(op, ctor, {"x": Arg(LAYER_INPUT, False, synthetic=True), **built}, "layer", (framework,), None, ctor.func)
 
     def _layer_output(self, ctor: cst.Call, qualname: str, depth: int = 0):
         """(op, framework, arguments) of what the layer built by `ctor` outputs, if known."""
@@ -348,12 +369,16 @@ def _normalise(node: cst.Call, signature, receiver: Optional[cst.BaseExpression]
             return None
         if arg.keyword is None:
             if index >= len(signature.positional):
+                if signature.varargs:
+                    continue  # `torch.rand(3, 4)`: sizes, ignored
                 return None
             name = signature.positional[index]
             index += 1
         else:
             name = signature.canonical(arg.keyword.value)
             if name is None:
+                if signature.kwargs:
+                    continue
                 return None
         if name in args:
             return None

@@ -7,8 +7,11 @@ A pattern is a Python expression over canonical op names (see `ops.OP_SIGNATURES
 
 - `$name` is a metavariable; the same name must bind equal expressions everywhere it appears.
   `$_` matches anything and binds nothing.
-- An op matches any spelling of it in any framework, and looks through a local name with a single
-  reaching assignment (`p = softmax(z); log(p)`).
+- An op matches any spelling of it in any framework, and looks through what the value analysis
+  knows (`analysis.py`): the expressions a name, attribute or call holds (`p = softmax(z); log(p)`,
+  on any path), and the op that produced a value kept through indexing, reshapes and casts
+  (`p = softmax(z)[mask]; log(p)`). A match that leaves the expression itself is advice only
+  unless it went through one definition in the same scope (then a fix can use it).
 - A keyword argument given as a metavariable is optional: `axis=$axis` binds the source's axis or
   "absent". An argument the pattern does not mention must be absent from the source, so
   `sum(x, dtype=...)` or `logsumexp(x, b=w)` never match by accident.
@@ -26,8 +29,8 @@ from typing import Dict, List, Optional, Tuple, Union
 import libcst as cst
 
 from numlint.bindings import IGNORABLE
-from numlint.dataflow import BindingSite, Scope, children
-from numlint.ops import COMMUTATIVE, OP_SIGNATURES, Term, Viewer, number, shape_key
+from numlint.flow import Scope, subtree
+from numlint.ops import COMMUTATIVE, OP_SIGNATURES, Term, number
 
 
 class PatternError(ValueError):
@@ -87,15 +90,6 @@ _METAVAR = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 _PREFIX = "__mv_"
 _BINOPS = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "div", ast.Pow: "pow"}
 _COMPARES = {ast.Eq: "eq", ast.NotEq: "ne", ast.Is: "is", ast.IsNot: "is_not"}
-
-
-def subtree(node: cst.CSTNode):
-    """`node` and every node of code below it (not whitespace or punctuation)."""
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        yield current
-        stack.extend(children(current))
 
 
 def parse(text: str) -> Pattern:
@@ -174,66 +168,54 @@ def substitute(pattern: Pattern, values: Dict[str, Pattern]) -> Pattern:
     return pattern
 
 
-def resolve_value(facts, node: cst.BaseExpression, scope: Scope, order: int) -> Optional[BindingSite]:
-    """The value `node` holds (`dataflow.FileFacts.value_of`), read where `node` itself is: every
-    node of the file knows its scope and order (`FileFacts.where`), so names inside a value reached
-    through an assignment, an attribute or a call are resolved where that value was written.
-    `scope` and `order` only serve nodes the walk never saw."""
-    if facts is None:
-        return scope.value_of(node.value, order) if isinstance(node, cst.Name) else None
-    scope, order = facts.where(node) or (scope, order)
-    return facts.value_of(node, scope, order)
-
-
 # -- matching ------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class Bound:
     node: Union[cst.BaseExpression, Absent]
-    resolved: bool  # found by looking through a local name (lives in another statement)
+    resolved: bool  # found by looking through a name (lives in another statement)
     foreign: bool = False  # lives in another function or method: a fix cannot use it
 
 
 @dataclass
 class Env:
     values: Dict[str, Bound] = field(default_factory=dict)
-    through: List[Tuple[cst.Name, BindingSite]] = field(default_factory=list)  # names looked through
+    through: List[Tuple[cst.BaseExpression, object]] = field(default_factory=list)  # (node, analysis.Origin)
     terms: List[Term] = field(default_factory=list)  # matched terms, outermost first
+    # why no fix can be written even though every piece is bound: the value reaches the match on
+    # only some paths, or through ops that change its shape (`p[keep]`), or from another module
+    advice: Optional[str] = None
 
     def copy(self) -> "Env":
-        return Env(dict(self.values), list(self.through), list(self.terms))
+        return Env(dict(self.values), list(self.through), list(self.terms), self.advice)
+
+    def adopt(self, other: "Env") -> None:
+        self.values, self.through, self.terms, self.advice = other.values, other.through, other.terms, other.advice
 
 
 class Matcher:
-    """Matches patterns against nodes of one file, looking through local names."""
+    """Matches patterns against nodes of one file, looking through what the analysis knows."""
 
-    def __init__(self, viewer: Viewer) -> None:
-        self.viewer = viewer
+    def __init__(self, analysis) -> None:
+        self.analysis = analysis
+        self.viewer = analysis.viewer
         self._home: Optional[Scope] = None
 
-    def match(self, pattern: Pattern, node: cst.BaseExpression, scope: Scope, order: int) -> Optional[Env]:
+    def match(self, pattern: Pattern, node: cst.BaseExpression, scope: Scope) -> Optional[Env]:
         env = Env()
         self._home = scope
-        return env if self._match(pattern, node, env, scope, order, False) else None
-
-    def resolve(self, node: cst.BaseExpression, scope: Scope, order: int) -> Optional[BindingSite]:
-        return resolve_value(self.viewer.facts, node, scope, order)
+        return env if self._match(pattern, node, env, scope, False) else None
 
     def _bound(self, node, resolved: bool, scope: Scope) -> Bound:
         return Bound(node, resolved, foreign=self._home is not None and scope is not self._home)
 
-    def same(self, a: Union[cst.BaseExpression, Absent], b: Union[cst.BaseExpression, Absent], scope: Scope, order: int) -> bool:
+    def same(self, a: Union[cst.BaseExpression, Absent], b: Union[cst.BaseExpression, Absent]) -> bool:
         if a is ABSENT or b is ABSENT:
             return a is b
-        if shape_key(a) == shape_key(b):
-            return True
-        site_a, site_b = self.resolve(a, scope, order), self.resolve(b, scope, order)
-        key_a = shape_key(site_a.value) if site_a else shape_key(a)
-        key_b = shape_key(site_b.value) if site_b else shape_key(b)
-        return key_a == key_b
+        return self.analysis.same(a, b)
 
-    def _match(self, pattern: Pattern, node: cst.BaseExpression, env: Env, scope: Scope, order: int, resolved: bool) -> bool:
+    def _match(self, pattern: Pattern, node: cst.BaseExpression, env: Env, scope: Scope, resolved: bool) -> bool:
         if isinstance(pattern, PVar):
             if pattern.name == "_":
                 return True
@@ -241,35 +223,69 @@ class Matcher:
             if previous is None:
                 env.values[pattern.name] = self._bound(node, resolved, scope)
                 return True
-            return self.same(previous.node, node, scope, order)
+            return self.same(previous.node, node)
         if isinstance(pattern, PConst):
             return number(node) == pattern.value
         if isinstance(pattern, PWord):
             return isinstance(node, cst.Name) and node.value == pattern.word
         if isinstance(pattern, PBind):
-            if not self._match(pattern.pattern, node, env, scope, order, resolved):
+            if not self._match(pattern.pattern, node, env, scope, resolved):
                 return False
             env.values[pattern.name] = self._bound(node, resolved, scope)
             return True
         term = self.viewer.view(node)
         if term is None or term.op != pattern.op:
-            site = self.resolve(node, scope, order)
-            if site is None or len(env.through) > 8:
-                return False
-            env.through.append((node, site))
-            return self._match(pattern, site.value, env, site.scope or scope, site.order, True)
+            return self._through(pattern, node, env)
+        return self._match_term(pattern, term, env, scope, resolved)
+
+    def _match_term(self, pattern: POp, term: Term, env: Env, scope: Scope, resolved: bool) -> bool:
         if pattern.op in COMMUTATIVE and term.args.keys() >= {"x", "y"}:
             for first, second in (("x", "y"), ("y", "x")):
                 attempt = env.copy()
                 swapped = dict(term.args)
                 swapped["x"], swapped["y"] = term.args[first], term.args[second]
-                if self._match_args(pattern, term, swapped, attempt, scope, order, resolved):
-                    env.values, env.through, env.terms = attempt.values, attempt.through, attempt.terms
+                if self._match_args(pattern, term, swapped, attempt, scope, resolved):
+                    env.adopt(attempt)
                     return True
             return False
-        return self._match_args(pattern, term, term.args, env, scope, order, resolved)
+        return self._match_args(pattern, term, term.args, env, scope, resolved)
 
-    def _match_args(self, pattern: POp, term: Term, args, env: Env, scope: Scope, order: int, resolved: bool) -> bool:
+    def _through(self, pattern: POp, node: cst.BaseExpression, env: Env) -> bool:
+        """Match an op pattern against what `node` holds: the expressions it comes from, then the
+        op that produced it (seen through indexing, reshapes, casts)."""
+        if len(env.through) > 8:
+            return False
+        origins = self.analysis.origins(node)
+        for origin in origins:
+            attempt = env.copy()
+            attempt.through.append((node, origin))
+            if len(origins) > 1 and attempt.advice is None:
+                attempt.advice = "the value comes from several places (branches or assignments); apply the stable form where it is made"
+            read_at = self.analysis.order_of(node)
+            if origin.definition is not None and read_at is not None and origin.definition.order > read_at \
+                    and origin.definition.scope is self.analysis.scope_of(node) and attempt.advice is None:
+                attempt.advice = "the value comes from the previous turn of the loop; apply the stable form where it is made"
+            if self._match(pattern, origin.value, attempt, origin.scope, True):
+                env.adopt(attempt)
+                return True
+        from numlint.analysis import Origin
+
+        for producer in self.analysis.value(node).producers:
+            if producer.op != pattern.op or producer.node is None or producer.node is node:
+                continue
+            term = self.viewer.layer_term(producer.node) if producer.layer else self.viewer.view(producer.node)
+            if term is None or term.op != pattern.op:
+                continue
+            attempt = env.copy()
+            attempt.through.append((node, Origin(producer.node, producer.scope, None, "producer", producer)))
+            if attempt.advice is None:
+                attempt.advice = "the value is made elsewhere; apply the stable form where it is made"
+            if self._match_term(pattern, term, attempt, producer.scope or self._home, True):
+                env.adopt(attempt)
+                return True
+        return False
+
+    def _match_args(self, pattern: POp, term: Term, args, env: Env, scope: Scope, resolved: bool) -> bool:
         env.terms.append(term)
         mentioned = set()
         for name, sub in pattern.args:
@@ -286,6 +302,6 @@ class Matcher:
                     if previous.node is ABSENT:
                         continue
                 return False
-            if not self._match(sub, arg.node, env, scope, order, resolved):
+            if not self._match(sub, arg.node, env, scope, resolved):
                 return False
         return all(name in mentioned or name in IGNORABLE for name in args)

@@ -1,8 +1,13 @@
-"""General facts about a value that rules use in `unless` guards.
+"""General facts about a value that rules use in `unless` and `when` guards.
 
-Each predicate takes the match context and a bound expression, sees through local names like the
-matcher does, and is framework-neutral. Rules name them in data (`unless = ["max_shifted($x)"]`);
-a new kind of reasoning is a new predicate here that every rule can use, never a one-rule hack.
+Each predicate takes the match context and a bound expression and reads the value's facts from
+the one analysis (`analysis.Analysis.value`): they see through names, reassignment, branches,
+attributes, returns and ops that keep a value's elements the same way for every rule. Rules name
+them in data (`unless = ["max_shifted($x, $axis)"]`); a new kind of reasoning is a new fact in
+`analysis.py` or a new predicate here that every rule can use, never a one-rule hack.
+
+A few predicates also read how the code names things (`eps`, `mask`): a convention the code
+states about its own values, not a fact numlint can compute.
 """
 
 from __future__ import annotations
@@ -13,63 +18,235 @@ from typing import Callable, Dict, FrozenSet, Optional
 
 import libcst as cst
 
-from numlint.dataflow import Scope, children
-from numlint.ops import Term, Viewer, number, shape_key
-from numlint.patterns import Absent, resolve_value
+from numlint.analysis import Analysis, _axis_text, _is_none
+from numlint.flow import Scope, subtree
+from numlint.ops import Term, number
+from numlint.values import Value
 
-# Calls that return their argument's value unchanged for the forward pass.
-_TRANSPARENT_METHODS = frozenset({"detach", "clone", "float", "double", "half", "bfloat16", "item", "contiguous"})
+_TRANSPARENT_METHODS = frozenset({"detach", "clone", "float", "double", "half", "bfloat16", "contiguous"})
 _TRANSPARENT_FUNCTIONS = ("stop_gradient",)  # jax.lax.stop_gradient, tf.stop_gradient
-# Casts keep the sign and the order of magnitude: `(x - m).astype(f32)` is still max-shifted.
-_CASTS = frozenset({"astype", "to", "type"})
-_CAST_FUNCTIONS = frozenset({"cast"})  # tf.cast(x, dtype)
-_SHIFT_OPS = frozenset({"max", "logsumexp"})
 
 
 @dataclass
 class Context:
-    viewer: Viewer
+    analysis: Analysis
     scope: Scope
     order: int
 
-    def resolve(self, node: cst.BaseExpression, depth: int = 0) -> cst.BaseExpression:
-        """Follow a local name (or `self.attr`, or a call of a function of this file) to the value
-        it holds, a few steps at most. Names inside that value are resolved where it was written,
-        not where the match started."""
-        while isinstance(node, (cst.Name, cst.Attribute, cst.Call)) and depth < 8:
-            if isinstance(node, cst.Call) and self.viewer.view(node) is not None:
-                break  # a known op, not a function of this file
-            site = resolve_value(self.viewer.facts, node, self.scope, self.order)
-            if site is None:
+    def value(self, node: cst.BaseExpression) -> Value:
+        return self.analysis.value(node)
+
+    def expression(self, node: cst.BaseExpression, depth: int = 0) -> cst.BaseExpression:
+        """The one expression a name (or `self.attr`, or a call of a function of this file)
+        holds, followed a few steps while there is exactly one."""
+        while depth < 8:
+            origins = self.analysis.origins(node) if self.analysis.viewer.view(node) is None else ()
+            if len(origins) != 1:
                 break
-            node, depth = site.value, depth + 1
+            node, depth = origins[0].value, depth + 1
         return node
 
     def term(self, node: cst.BaseExpression) -> Optional[Term]:
-        """The canonical view of a value, through local names and dtype casts."""
-        return self.viewer.view(_uncast(self.resolve(node), self))
+        return self.analysis.viewer.view(self.expression(node))
 
 
-def _uncast(node: cst.BaseExpression, ctx: Context) -> cst.BaseExpression:
-    for _ in range(4):
-        if not isinstance(node, cst.Call):
-            break
-        func = node.func
-        if isinstance(func, cst.Attribute) and func.attr.value in _CASTS and node.args:
-            node = ctx.resolve(func.value)
-        elif isinstance(func, cst.Attribute) and func.attr.value in _TRANSPARENT_METHODS and not node.args:
-            node = ctx.resolve(func.value)
-        elif isinstance(func, cst.Attribute) and func.attr.value in _CAST_FUNCTIONS and node.args:
-            node = ctx.resolve(node.args[0].value)
-        else:
-            break
-    return node
+def max_shifted(ctx: Context, node: cst.BaseExpression, axis=None) -> bool:
+    """`x - max(x)` in any spelling, through names, casts and reshapes — and, when the rule
+    passes the axis it reduces along (`max_shifted($x, $axis)`), shifted along that axis (a
+    shift along another axis leaves slices without a 0)."""
+    shift = ctx.value(node).shift
+    if shift is None:
+        return False
+    return _axis_guarded(shift.axis, axis)
+
+
+def _axis_guarded(shifted: Optional[str], reduced) -> bool:
+    if shifted is None or shifted == "?":
+        return True  # shifted by the global max (or by a value the code calls a max): every slice has a 0
+    if reduced is None or not isinstance(reduced, cst.BaseExpression) or _is_none(reduced):
+        return True  # reducing over everything: the sum holds the 0 somewhere
+    text = _axis_text(reduced)
+    if text == shifted:
+        return True
+    try:
+        a, b = int(text), int(shifted)
+    except ValueError:
+        return False
+    return (a < 0) != (b < 0)  # -1 and 1 are the same axis of a 2-D array: benefit of the doubt
+
+
+def nonnegative(ctx: Context, node: cst.BaseExpression) -> bool:
+    """Known >= 0: `abs(x)`, `x**2`, `exp(x)`, a non-negative literal, products of those."""
+    return ctx.value(node).range.nonnegative
+
+
+def nonpositive(ctx: Context, node: cst.BaseExpression) -> bool:
+    """Known <= 0: `-abs(x)`, `-0.5 * (x / s) ** 2`, `x - max(x)`, a non-positive literal."""
+    value = ctx.value(node)
+    return value.range.nonpositive or value.shift is not None
+
+
+def constant(ctx: Context, node: cst.BaseExpression) -> bool:
+    """A literal or arithmetic on literals: its value is known and fixed."""
+    return ctx.value(node).literal
+
+
+def is_op(ctx: Context, node: cst.BaseExpression, *ops: str) -> bool:
+    """The value is made by one of these canonical ops on every path (`is_op($x, exp)`)."""
+    term = ctx.analysis.viewer.view(node)
+    if term is not None:
+        return term.op in ops
+    return ctx.value(node).only_made_by(*ops)
+
+
+_EPS_NAME = re.compile(r"^(eps|epsilon|tiny|smooth|.*_eps|eps_.*|.*epsilon.*)$", re.IGNORECASE)
+
+
+def is_eps(ctx: Context, node: cst.BaseExpression) -> bool:
+    """A small positive guard: a value in (0, 1e-2] (a literal, a name holding one,
+    `finfo(dtype).eps`), or a name the code calls `eps`, `epsilon`, `tiny`."""
+    value = ctx.value(node)
+    if value.constant is not None:
+        return 0 < value.constant <= 1e-2
+    if "eps" in value.tags:
+        return True
+    return _named_eps(node)
+
+
+def _named_eps(node: cst.BaseExpression) -> bool:
+    if isinstance(node, cst.Attribute):
+        return bool(_EPS_NAME.match(node.attr.value)) or node.attr.value in ("eps", "tiny", "smallest_normal")
+    if isinstance(node, cst.Name):
+        return bool(_EPS_NAME.match(node.value))
+    return False
+
+
+def truthy(ctx: Context, node: cst.BaseExpression) -> bool:
+    """`True` or a non-zero number: `from_logits=True` is already the stable form."""
+    value = ctx.value(node)
+    return value.constant is not None and value.constant != 0
+
+
+def variance_like(ctx: Context, node: cst.BaseExpression) -> bool:
+    """A variance: `var(x)`, or a mean (or sum) of squares — what normalisation layers take the
+    square root of (an optimiser's second-moment state is not: it is never differentiated)."""
+    return "variance" in ctx.value(node).tags
+
+
+def can_be_zero(ctx: Context, node: cst.BaseExpression) -> bool:
+    """Exactly 0 for ordinary inputs, with no guard: a norm, a standard deviation or variance, a
+    ReLU, `abs` or a square of a value not known to be non-zero, a count, a normalised count or
+    weight `x / sum(x)`, a sum or mean of those. Guarded forms (`x + eps`, `clamp(x, min=eps)`,
+    `maximum(x, c)`, `max(n, 1)`) are positive, so they never count."""
+    value = ctx.value(node)
+    return value.zero and not value.range.positive and not value.nonzero
+
+
+def positive(ctx: Context, node: cst.BaseExpression) -> bool:
+    """Known > 0 for every input: a positive literal, `exp`, `softmax`, `sigmoid`, `softplus`, a
+    floor at a positive value (`clamp(x, min=eps)`, `maximum(x, eps)`), something non-negative
+    plus a positive value, and products and quotients of positives. (In floating point `exp`
+    underflows to 0 below -103: rules about underflow must not rely on this.)"""
+    return ctx.value(node).range.positive or is_eps(ctx, node)
+
+
+_MASK_NAME = re.compile(r"mask|valid|keep|present|nonpad|non_pad", re.IGNORECASE)
+
+
+def mask_like(ctx: Context, node: cst.BaseExpression) -> bool:
+    """A 0/1 mask: a comparison, a cast of one (`(labels != pad).float()`, `tf.cast(m, f32)`),
+    `1 - mask`, or a name that says so (`mask`, `attention_mask`, `valid`). Weights are not masks:
+    the caller keeps their sum positive."""
+    if "mask" in ctx.value(node).tags:
+        return True
+    for sub in _names_of(ctx.expression(node), node):
+        if _MASK_NAME.search(sub):
+            return True
+    return False
+
+
+def _names_of(*nodes):
+    """The names a value is spelled with at its top: `mask`, `self.mask`, `mask.float()`,
+    `tf.cast(mask, tf.float32)`, `1 - mask`."""
+    frontier = list(nodes)
+    for _ in range(16):
+        if not frontier:
+            return
+        node = frontier.pop()
+        if isinstance(node, cst.Name):
+            yield node.value
+        elif isinstance(node, cst.Attribute):
+            yield node.attr.value
+            frontier.append(node.value)
+        elif isinstance(node, cst.Call):
+            if isinstance(node.func, cst.Attribute):
+                frontier.append(node.func.value)  # a method's receiver
+            if node.args:
+                frontier.append(node.args[0].value)  # a cast's argument
+        elif isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.Subtract) and number(node.left) == 1:
+            frontier.append(node.right)
+        elif isinstance(node, cst.UnaryOperation):
+            frontier.append(node.expression)
+
+
+def checked(ctx: Context, node: cst.BaseExpression) -> bool:
+    """The code compares the value (or a name holding it) with something earlier in the same
+    function: `if dist <= 1e-6: break`, `if norm > 0:`, `where(n > 0, x / n, 0)`. It knows about
+    the zero case and handles it; we do not second-guess how."""
+    analysis = ctx.analysis
+    keys = {analysis.key(node)}
+    names = {d.name for sub in subtree(node) if isinstance(sub, cst.Name) for d in analysis.definitions(sub)
+             if d.value is node}
+    for definitions in ctx.scope.definitions.values():
+        for definition in definitions:
+            if definition.value is node:
+                names.add(definition.name)
+    for site in analysis.flow.candidates:
+        if site.scope is not ctx.scope or site.order >= ctx.order or not isinstance(site.node, cst.Comparison):
+            continue
+        sides = [site.node.left, *(target.comparator for target in site.node.comparisons)]
+        for side in sides:
+            if analysis.key(side) in keys or (isinstance(side, cst.Name) and side.value in names):
+                return True
+    return False
+
+
+# float16's smallest subnormal is 5.96e-8: a literal below half of it rounds to 0.
+_FP16_ZERO = 2.98e-8
+HALF_WORDS = frozenset({"float16", "half", "fp16", "bfloat16", "bf16"})
+
+
+def vanishes_in_half(ctx: Context, node: cst.BaseExpression) -> bool:
+    """A positive literal (or a name holding one) that float16 rounds to 0."""
+    value = ctx.value(node).constant
+    return value is not None and 0 < value < _FP16_ZERO
+
+
+def half_precision(ctx: Context, node: cst.BaseExpression) -> bool:
+    """The value is float16 on some path: cast with `.half()`, `.to(torch.float16)`,
+    `.astype(np.float16)`, `tf.cast(x, tf.float16)`, built with `dtype=...float16`, or the output of
+    a model in an autocast region — and what is computed from such values."""
+    return "float16" in ctx.value(node).dtypes
+
+
+def masked(ctx: Context, node: cst.BaseExpression) -> bool:
+    """The value has been through a selection that replaces some entries by a constant:
+    `x.masked_fill(~ok, 0)`, `where(ok, x, 0)`. That is the stable double-`where` idiom: the
+    code keeps the out-of-domain entries away from the op, and selects the other branch for them."""
+    return "masked" in ctx.value(node).tags
+
+
+def grid(ctx: Context, node: cst.BaseExpression) -> bool:
+    """A grid the code builds from its own parameters (`linspace(-eta, 0, n)`, `-tau *
+    arange(k)`), possibly scaled: a schedule or a kernel, not data. Its range is the author's
+    choice of hyperparameters, so overflow is not the data-driven hazard rules look for."""
+    return "grid" in ctx.value(node).tags
 
 
 def _unwrap(node: cst.BaseExpression, ctx: Context) -> cst.BaseExpression:
-    """See through `.detach()`, `stop_gradient(...)`, `[0]` and `.values` around a value."""
+    """See through `.detach()`, `stop_gradient(...)` around a value."""
     for _ in range(8):
-        node = ctx.resolve(node)
+        node = ctx.expression(node)
         if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute):
             if node.func.attr.value in _TRANSPARENT_METHODS and not node.args:
                 node = node.func.value
@@ -81,332 +258,8 @@ def _unwrap(node: cst.BaseExpression, ctx: Context) -> cst.BaseExpression:
             if node.func.value in _TRANSPARENT_FUNCTIONS and len(node.args) == 1:
                 node = node.args[0].value
                 continue
-        if isinstance(node, cst.Subscript) and len(node.slice) == 1:
-            index = node.slice[0].slice
-            if isinstance(index, cst.Index) and number(index.value) == 0:
-                node = node.value  # torch.max(x, dim)[0]
-                continue
-        if isinstance(node, cst.Attribute) and node.attr.value == "values":
-            node = node.value  # torch.max(x, dim).values
-            continue
         break
     return node
-
-
-def is_shift(node: cst.BaseExpression, ctx: Context) -> bool:
-    """A value subtracted to bring exponents to at most 0: a max (or a logsumexp) of something."""
-    inner = _unwrap(node, ctx)
-    term = ctx.viewer.view(inner)
-    if term is not None and term.op in _SHIFT_OPS:
-        return True
-    # A name the code calls a max (`x_max`, `row_max`) whose origin we cannot see, e.g. a parameter.
-    names = [n for n in (node, inner) if isinstance(n, cst.Name)]
-    return any("max" in n.value.lower() for n in names)
-
-
-def max_shifted(ctx: Context, node: cst.BaseExpression) -> bool:
-    """`x - max(x)` in any spelling, directly or through local names."""
-    term = ctx.term(node)
-    return term is not None and term.op == "sub" and is_shift(term.args["y"].node, ctx)
-
-
-# Ops whose value is never negative.
-_NONNEGATIVE_OPS = frozenset({"abs", "square", "exp", "sqrt", "softplus", "sigmoid", "softmax", "hypot"})
-
-
-def _sign(ctx: Context, node: cst.BaseExpression, depth: int = 0) -> int:
-    """+1 if known >= 0, -1 if known <= 0, 0 if unknown: literals and sign rules of arithmetic."""
-    if depth > 8:
-        return 0
-    node = _uncast(ctx.resolve(node), ctx)
-    value = number(node)
-    if value is not None:
-        return 1 if value >= 0 else -1
-    term = ctx.viewer.view(node)
-    if term is None:
-        return 0
-    if term.op in _NONNEGATIVE_OPS:
-        return 1
-    if term.op == "log":
-        argument = number(_uncast(ctx.resolve(term.args["x"].node), ctx))
-        if argument is not None:
-            return 1 if argument >= 1 else -1  # log(2.0) > 0
-    if term.op == "neg":
-        return -_sign(ctx, term.args["x"].node, depth + 1)
-    if term.op == "sub" and is_shift(term.args["y"].node, ctx):
-        return -1
-    if term.op in ("mul", "div", "add", "sub") and {"x", "y"} <= set(term.args):
-        a = _sign(ctx, term.args["x"].node, depth + 1)
-        b = _sign(ctx, term.args["y"].node, depth + 1)
-        if term.op == "sub":
-            b = -b
-        if term.op in ("mul", "div"):
-            return a * b
-        return a if a == b else 0
-    return 0
-
-
-def nonnegative(ctx: Context, node: cst.BaseExpression) -> bool:
-    """Known >= 0: `abs(x)`, `x**2`, `exp(x)`, a non-negative literal, products of those."""
-    return _sign(ctx, node) > 0
-
-
-def nonpositive(ctx: Context, node: cst.BaseExpression) -> bool:
-    """Known <= 0: `-abs(x)`, `-0.5 * (x / s) ** 2`, `-x**2 / (2 * s**2)`, `x - max(x)`, a literal."""
-    return _sign(ctx, node) < 0
-
-
-def constant(ctx: Context, node: cst.BaseExpression) -> bool:
-    """A literal or arithmetic on literals: its value is known and fixed."""
-    node = ctx.resolve(node)
-    if number(node) is not None:
-        return True
-    if isinstance(node, (cst.List, cst.Tuple)):
-        return all(constant(ctx, element.value) for element in node.elements)
-    if isinstance(node, cst.BinaryOperation):
-        return constant(ctx, node.left) and constant(ctx, node.right)
-    return False
-
-
-def is_op(ctx: Context, node: cst.BaseExpression, *ops: str) -> bool:
-    """The value is one of these canonical ops (`is_op($x, exp)`), directly or through names."""
-    term = ctx.term(node)
-    return term is not None and term.op in ops
-
-
-_EPS_NAME = re.compile(r"^(eps|epsilon|tiny|smooth|.*_eps|eps_.*|.*epsilon.*)$", re.IGNORECASE)
-
-
-def is_eps(ctx: Context, node: cst.BaseExpression) -> bool:
-    """A small positive guard: a literal in (0, 1e-2], a name like `eps`, `self.epsilon`, or
-    `finfo(dtype).eps` / `.tiny`."""
-    resolved = ctx.resolve(node)
-    value = number(resolved)
-    if value is not None:
-        return 0 < value <= 1e-2
-    target = resolved if isinstance(resolved, (cst.Name, cst.Attribute)) else node
-    if isinstance(target, cst.Attribute):
-        return bool(_EPS_NAME.match(target.attr.value)) or target.attr.value in ("eps", "tiny", "smallest_normal")
-    if isinstance(target, cst.Name):
-        return bool(_EPS_NAME.match(target.value))
-    return False
-
-
-def truthy(ctx: Context, node: cst.BaseExpression) -> bool:
-    """`True` or a non-zero number: `from_logits=True` is already the stable form."""
-    node = ctx.resolve(node)
-    value = number(node)
-    return (isinstance(node, cst.Name) and node.value == "True") or (value is not None and value != 0)
-
-
-def variance_like(ctx: Context, node: cst.BaseExpression) -> bool:
-    """A variance: `var(x)`, or a mean (or sum) of squares — what normalisation layers take the
-    square root of (an optimiser's second-moment state is not: it is never differentiated)."""
-    term = ctx.term(node)
-    if term is None:
-        return False
-    if term.op == "var":
-        return True
-    if term.op in ("mean", "sum"):
-        inner = ctx.term(term.args["x"].node)
-        return inner is not None and inner.op == "square"
-    return False
-
-
-# Ops whose result is 0 for ordinary inputs (a zero vector, a constant feature, a dead unit).
-_CAN_BE_ZERO_OPS = frozenset({"norm", "std", "var", "relu"})
-_POSITIVE_OPS = frozenset({"exp", "sigmoid", "softmax", "softplus"})
-
-
-def can_be_zero(ctx: Context, node: cst.BaseExpression) -> bool:
-    """A value that is exactly 0 for ordinary inputs, with no guard around it: a normalised
-    count or weight `x / sum(x)`, a norm, a standard deviation or variance, `abs`, a square, a sum
-    or mean of those. Guarded forms (`x + eps`, `clamp(x, min=...)`, `maximum(x, c)`) are other
-    ops, so they never count."""
-    term = ctx.term(node)
-    if term is None:
-        return False
-    if term.op in ("abs", "square"):
-        return not positive(ctx, term.args["x"].node)  # `std * std` with std = softplus(s) + 1e-4 is not
-    if term.op in _CAN_BE_ZERO_OPS:
-        return True
-    if term.op in ("sum", "mean"):
-        return can_be_zero(ctx, term.args["x"].node)
-    if term.op == "div" and {"x", "y"} <= set(term.args):
-        denominator = ctx.term(term.args["y"].node)
-        if denominator is not None and denominator.op == "sum":
-            # x / x.sum(): a distribution estimated from counts or weights; zero where x is,
-            # unless x is positive by construction (a sigmoid, an exp)
-            numerator = ctx.term(term.args["x"].node)
-            if numerator is not None and numerator.op in _POSITIVE_OPS:
-                return False
-            return _same_value(ctx, term.args["x"].node, denominator.args["x"].node)
-    return False
-
-
-def positive(ctx: Context, node: cst.BaseExpression, depth: int = 0) -> bool:
-    """Known > 0 for every input: a positive literal, `exp`, `softmax`, `sigmoid`, `softplus`, a
-    floor at a positive value (`clamp(x, min=eps)`, `maximum(x, eps)`), something non-negative
-    plus a positive value, and products and quotients of positives. (In floating point `exp`
-    underflows to 0 below -103: rules about underflow must not rely on this.)"""
-    if depth > 8:
-        return False
-    node = _uncast(ctx.resolve(node), ctx)
-    value = number(node)
-    if value is not None:
-        return value > 0
-    if is_eps(ctx, node):
-        return True
-    term = ctx.viewer.view(node)
-    if term is None:
-        return False
-    if term.op in _POSITIVE_OPS:
-        return True
-    args = term.args
-    if term.op in ("clamp", "clamp_min") and "min" in args:
-        return positive(ctx, args["min"].node, depth + 1)
-    if term.op == "maximum":
-        return positive(ctx, args["x"].node, depth + 1) or positive(ctx, args["y"].node, depth + 1)
-    if term.op == "add":
-        x, y = args["x"].node, args["y"].node
-        return (positive(ctx, x, depth + 1) and _sign(ctx, y) > 0) or (positive(ctx, y, depth + 1) and _sign(ctx, x) > 0)
-    if term.op in ("mul", "div"):
-        return positive(ctx, args["x"].node, depth + 1) and positive(ctx, args["y"].node, depth + 1)
-    if term.op in ("sum", "mean", "max"):
-        return positive(ctx, args["x"].node, depth + 1)
-    return False
-
-
-_MASK_NAME = re.compile(r"mask|valid|keep|present|nonpad|non_pad", re.IGNORECASE)
-_MASK_CASTS = frozenset({"float", "double", "half", "bfloat16", "int", "long", "type", "to", "astype", "type_as"})
-
-
-def mask_like(ctx: Context, node: cst.BaseExpression, depth: int = 0) -> bool:
-    """A 0/1 mask: a name that says so (`mask`, `attention_mask`, `valid`), a comparison, or a
-    cast of one (`(labels != pad).float()`, `tf.cast(mask, tf.float32)`). Weights are not masks:
-    the caller keeps their sum positive."""
-    if depth > 6:
-        return False
-    if isinstance(node, cst.Name) and _MASK_NAME.search(node.value):
-        return True
-    if isinstance(node, cst.Attribute) and _MASK_NAME.search(node.attr.value):
-        return True
-    resolved = ctx.resolve(node)
-    if isinstance(resolved, cst.Comparison):
-        return True
-    if isinstance(resolved, cst.BinaryOperation) and isinstance(resolved.operator, cst.Subtract) \
-            and number(resolved.left) == 1:
-        return mask_like(ctx, resolved.right, depth + 1)  # `1 - mask`, `1.0 - attention_mask`
-    if isinstance(resolved, cst.UnaryOperation) and isinstance(resolved.operator, cst.BitInvert):
-        return mask_like(ctx, resolved.expression, depth + 1)
-    if isinstance(resolved, cst.Call):
-        func = resolved.func
-        if isinstance(func, cst.Attribute) and func.attr.value in _MASK_CASTS:
-            return mask_like(ctx, func.value, depth + 1)
-        if isinstance(func, cst.Attribute) and func.attr.value in _CAST_FUNCTIONS and resolved.args:
-            return mask_like(ctx, resolved.args[0].value, depth + 1)
-    if resolved is not node:
-        return mask_like(ctx, resolved, depth + 1)
-    return False
-
-
-def checked(ctx: Context, node: cst.BaseExpression) -> bool:
-    """The code compares the value (or a name holding it) with something earlier in the same
-    function: `if dist <= 1e-6: break`, `if norm > 0:`, `where(n > 0, x / n, 0)`. It knows about
-    the zero case and handles it; we do not second-guess how."""
-    facts = ctx.viewer.facts
-    if facts is None:
-        return False
-    keys = {shape_key(node)}
-    keys.update(name for name, sites in ctx.scope.bindings.items() if any(site.value is node for site in sites))
-    for site in facts.candidates:
-        if site.scope is not ctx.scope or site.order >= ctx.order or not isinstance(site.node, cst.Comparison):
-            continue
-        sides = [site.node.left, *(target.comparator for target in site.node.comparisons)]
-        if any(shape_key(side) in keys for side in sides):
-            return True
-    return False
-
-
-# float16's smallest subnormal is 5.96e-8: a literal below half of it rounds to 0.
-_FP16_ZERO = 2.98e-8
-_HALF_ATTRIBUTES = frozenset({"float16", "half"})  # torch.float16, np.float16, x.half(), torch.half
-_HALF_STRINGS = frozenset({"float16", "half", "fp16"})  # dtype="float16"
-
-
-def vanishes_in_half(ctx: Context, node: cst.BaseExpression) -> bool:
-    """A positive literal (or a name holding one) that float16 rounds to 0."""
-    value = number(ctx.resolve(node))
-    return value is not None and 0 < value < _FP16_ZERO
-
-
-def half_precision(ctx: Context, node: cst.BaseExpression) -> bool:
-    """The value is made in float16: it, or a value it is computed from (through local names),
-    is cast with `.half()`, `.to(torch.float16)`, `.astype(np.float16)`, `tf.cast(x, tf.float16)`
-    or built with `dtype="float16"`. Code that merely mentions float16 elsewhere does not count."""
-    budget = [64]  # names looked through, at most
-
-    def made_in_half(value: cst.BaseExpression, depth: int) -> bool:
-        stack = [value]
-        while stack:
-            sub = stack.pop()
-            if isinstance(sub, cst.Comparison):
-                continue  # `x.dtype == torch.float16`: a test, usually to leave half precision
-            stack.extend(children(sub))
-            if isinstance(sub, cst.Attribute) and sub.attr.value in _HALF_ATTRIBUTES:
-                return True
-            if isinstance(sub, cst.SimpleString) and sub.evaluated_value in _HALF_STRINGS:
-                return True
-            if isinstance(sub, cst.Name) and depth < 6 and budget[0] > 0:
-                budget[0] -= 1
-                resolved = ctx.resolve(sub)
-                if resolved is not sub and made_in_half(resolved, depth + 1):
-                    return True
-        return False
-
-    return made_in_half(ctx.resolve(node), 0)
-
-
-def masked(ctx: Context, node: cst.BaseExpression) -> bool:
-    """The value has been through a selection that replaces some entries by a constant:
-    `x.masked_fill(~ok, 0)`, `where(ok, x, 0)`. That is the stable double-`where` idiom: the
-    code keeps the out-of-domain entries away from the op, and selects the other branch for them."""
-    term = ctx.term(node)
-    if term is None:
-        return False
-    if term.op == "masked_fill":
-        return constant(ctx, term.args["value"].node) if "value" in term.args else False
-    if term.op == "where" and {"x", "y"} <= set(term.args):
-        return constant(ctx, term.args["x"].node) or constant(ctx, term.args["y"].node)
-    return False
-
-
-_GRIDS = frozenset({"linspace", "arange", "logspace", "geomspace"})
-
-
-def grid(ctx: Context, node: cst.BaseExpression, depth: int = 0) -> bool:
-    """A grid the code builds from its own parameters (`linspace(-eta, 0, n)`, `-tau *
-    arange(k)`), possibly scaled: a schedule or a kernel, not data. Its range is the author's
-    choice of hyperparameters, so overflow is not the data-driven hazard rules look for."""
-    if depth > 4:
-        return False
-    node = _uncast(ctx.resolve(node), ctx)
-    if isinstance(node, cst.Call):
-        qualname = ctx.viewer.imports.qualify(node.func)
-        return qualname is not None and qualname.rsplit(".", 1)[-1] in _GRIDS
-    if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Minus):
-        return grid(ctx, node.expression, depth + 1)
-    if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, (cst.Multiply, cst.Divide)):
-        scalar = (cst.Name, cst.Attribute, cst.Integer, cst.Float, cst.UnaryOperation)
-        left, right = node.left, node.right
-        if isinstance(right, scalar) and grid(ctx, left, depth + 1):
-            return True
-        return isinstance(node.operator, cst.Multiply) and isinstance(left, scalar) and grid(ctx, right, depth + 1)
-    return False
-
-
-def _same_value(ctx: Context, a: cst.BaseExpression, b: cst.BaseExpression) -> bool:
-    return shape_key(ctx.resolve(a)) == shape_key(ctx.resolve(b))
 
 
 def identically_zero(ctx: Context, node: cst.BaseExpression) -> bool:
@@ -416,8 +269,9 @@ def identically_zero(ctx: Context, node: cst.BaseExpression) -> bool:
     if term is None or term.op != "sub":
         return False
     x, y = term.args["x"].node, term.args["y"].node
-    stopped = _unwrap(y, ctx)  # seen through stop_gradient: it must have been there
-    return _same_value(ctx, x, stopped) and shape_key(stopped) != shape_key(ctx.resolve(y))
+    stopped = _unwrap(y, ctx)
+    analysis = ctx.analysis
+    return analysis.same(ctx.expression(x), stopped) and analysis.key(stopped) != analysis.key(ctx.expression(y))
 
 
 PREDICATES: Dict[str, Callable[..., bool]] = {
@@ -443,10 +297,12 @@ PREDICATES: Dict[str, Callable[..., bool]] = {
 
 # Predicates that can only hold in a text containing one of these words: they count as a
 # pattern's trigger names (see `prefilter`).
-REQUIRED_WORDS: Dict[str, FrozenSet[str]] = {"half_precision": _HALF_ATTRIBUTES | _HALF_STRINGS}
+REQUIRED_WORDS: Dict[str, FrozenSet[str]] = {"half_precision": HALF_WORDS | {"autocast"}}
 
 
 def holds(name: str, ctx: Context, node, words=()) -> bool:
+    from numlint.patterns import Absent
+
     if isinstance(node, Absent):
         return False
     return PREDICATES[name](ctx, node, *words)

@@ -136,8 +136,9 @@ def _guard(text: str, where: str, known: Iterable[str]) -> Guard:
     var = parts[0][1:]
     if var not in known:
         raise RuleError(f"{where}: guard {text!r} uses ${var}, which the pattern does not bind")
-    if any(p.startswith("$") for p in parts[1:]):
-        raise RuleError(f"{where}: guard {text!r} takes one metavariable")
+    for extra in parts[1:]:
+        if extra.startswith("$") and extra[1:] not in known:
+            raise RuleError(f"{where}: guard {text!r} uses {extra}, which the pattern does not bind")
     return Guard(name, var, tuple(parts[1:]))
 
 

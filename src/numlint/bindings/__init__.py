@@ -16,6 +16,22 @@ A binding module is data. It names its framework, the top-level modules that ide
   output is their last layer's), ``activation_layers`` (``Activation("softmax")``), and
   ``activation_prefixes`` with ``activations``: layers taking ``activation="softmax"``.
 
+What calls do to the facts of a value (``values.py``, computed by ``analysis.py``) is data too:
+
+- ``VALUE_METHODS``: method name -> effect, ``VALUE_FUNCTIONS``: qualified name -> (effect, index
+  of the input argument), ``VALUE_ATTRIBUTES``: attribute -> effect (``x.T``, ``x.data``). The
+  effects: ``keep`` (the output's elements are the input's — indexing, gathers, reshapes, copies,
+  moves between devices, a module switched to eval or wrapped in DataParallel: every fact
+  passes), ``detach`` (the same, without gradient), a dtype (``float16``: a cast to it), ``cast``
+  (to the dtype its first argument or ``dtype=`` names: ``.to(torch.float16)``, ``astype``,
+  ``tf.cast(x, tf.float16)``), ``cast_like`` (``type_as(y)``), ``join`` (the arrays of a list
+  argument: ``cat``, ``stack``), ``parameter`` (a learned parameter: gradients flow).
+- ``REGIONS``: qualified name -> ``no_grad``, ``enable_grad``, ``set_grad_enabled`` or ``autocast``,
+  for ``with`` blocks and decorators; ``AUTOGRAD_FUNCTIONS``: base classes whose ``backward``
+  runs without autograd.
+- ``DTYPES``: qualified name -> dtype (``torch.float16`` -> ``float16``); ``DEFAULT_DTYPE``: the
+  float dtype the framework makes arrays in.
+
 Adding a framework, or an API a framework added, is adding rows here.
 """
 
@@ -37,6 +53,8 @@ class Signature:
     keyword_only: Tuple[str, ...]
     source_names: Mapping[str, str]  # source parameter name -> canonical name
     canonical_to_source: Mapping[str, str]
+    varargs: bool = False  # `*size`: further positional arguments are accepted and ignored
+    kwargs: bool = False  # `**kwargs`: other keywords are accepted and ignored
 
     def canonical(self, source_name: str) -> Optional[str]:
         return self.source_names.get(source_name)
@@ -77,11 +95,19 @@ def parse_signature(text: str, rename: Mapping[str, str]) -> Signature:
     keyword_only: List[str] = []
     source_names: Dict[str, str] = {}
     target = positional
+    varargs = kwargs = False
     for raw in text.split(","):
         name = raw.strip()
         if not name or name == "/":
             continue
         if name == "*":
+            target = keyword_only
+            continue
+        if name.startswith("**"):
+            kwargs = True
+            continue
+        if name.startswith("*"):
+            varargs = True
             target = keyword_only
             continue
         canonical = rename.get(name, name)
@@ -90,7 +116,7 @@ def parse_signature(text: str, rename: Mapping[str, str]) -> Signature:
     canonical_to_source: Dict[str, str] = {}
     for source, canonical in source_names.items():
         canonical_to_source.setdefault(canonical, source)
-    return Signature(tuple(positional), tuple(keyword_only), source_names, canonical_to_source)
+    return Signature(tuple(positional), tuple(keyword_only), source_names, canonical_to_source, varargs, kwargs)
 
 
 @dataclass
@@ -104,6 +130,13 @@ class FrameworkTables:
     module_classes: Dict[str, Binding]
     constants: Dict[str, str]
     layers: Mapping[str, object]
+    value_methods: Mapping[str, str] = field(default_factory=dict)
+    value_functions: Mapping[str, Tuple[str, int]] = field(default_factory=dict)
+    value_attributes: Mapping[str, str] = field(default_factory=dict)
+    regions: Mapping[str, str] = field(default_factory=dict)
+    autograd_functions: Tuple[str, ...] = ()
+    dtypes: Mapping[str, str] = field(default_factory=dict)
+    default_dtype: Optional[str] = None
 
 
 def _rows(framework: str, rows: Mapping, rename: Mapping[str, str], *, methods: bool) -> Dict[str, Binding]:
@@ -144,6 +177,14 @@ def load_framework(module) -> FrameworkTables:
         },
         constants=dict(getattr(module, "CONSTANTS", {})),
         layers=dict(getattr(module, "LAYERS", {})),
+        value_methods=dict(getattr(module, "VALUE_METHODS", {})),
+        value_functions={name: (row, 0) if isinstance(row, str) else tuple(row)
+                         for name, row in getattr(module, "VALUE_FUNCTIONS", {}).items()},
+        value_attributes=dict(getattr(module, "VALUE_ATTRIBUTES", {})),
+        regions=dict(getattr(module, "REGIONS", {})),
+        autograd_functions=tuple(getattr(module, "AUTOGRAD_FUNCTIONS", ())),
+        dtypes=dict(getattr(module, "DTYPES", {})),
+        default_dtype=getattr(module, "DEFAULT_DTYPE", None),
     )
 
 
@@ -192,6 +233,40 @@ for _name in METHOD_PREFERENCE:
 CONSTANTS: Dict[str, str] = {}
 for _framework in FRAMEWORKS.values():
     CONSTANTS.update(_framework.constants)
+
+# What calls do to the facts of a value (see the module docstring).
+VALUE_METHODS: Dict[str, Dict[str, str]] = {}  # method -> framework -> effect
+VALUE_FUNCTIONS: Dict[str, Tuple[str, int]] = {}
+VALUE_ATTRIBUTES: Dict[str, str] = {}
+REGIONS: Dict[str, str] = {}
+AUTOGRAD_FUNCTIONS: FrozenSet[str] = frozenset(
+    name for _framework in FRAMEWORKS.values() for name in _framework.autograd_functions)
+DTYPES: Dict[str, str] = {}
+DEFAULT_DTYPE: Dict[str, str] = {
+    _framework.name: _framework.default_dtype for _framework in FRAMEWORKS.values() if _framework.default_dtype}
+for _framework in FRAMEWORKS.values():
+    for _method, _effect in _framework.value_methods.items():
+        VALUE_METHODS.setdefault(_method, {})[_framework.name] = _effect
+    VALUE_FUNCTIONS.update(_framework.value_functions)
+    VALUE_ATTRIBUTES.update(_framework.value_attributes)
+    REGIONS.update(_framework.regions)
+    DTYPES.update(_framework.dtypes)
+
+# Spellings of dtypes in strings and attribute names (`dtype="float16"`, `x.half()`).
+DTYPE_WORDS: Mapping[str, str] = {
+    "float16": "float16", "half": "float16", "fp16": "float16", "f2": "float16",
+    "bfloat16": "bfloat16", "bf16": "bfloat16",
+    "float32": "float32", "single": "float32", "fp32": "float32", "f4": "float32",
+    "float64": "float64", "double": "float64", "fp64": "float64", "f8": "float64",
+    "int8": "integer", "int16": "integer", "int32": "integer", "int64": "integer", "long": "integer",
+    "int": "integer", "uint8": "integer", "bool": "bool",
+}
+
+
+def dtype_name(word: str) -> Optional[str]:
+    """The dtype a word names (`float16`, `half`, `bf16`), if any."""
+    return DTYPE_WORDS.get(word.lower()) if word else None
+
 
 # Top-level module -> framework.
 MODULE_FRAMEWORK: Dict[str, str] = {

@@ -5,7 +5,7 @@ from numlint.bindings import numpy as _numpy
 
 FRAMEWORK = "jax"
 MODULES = ("jax",)
-RENAME = {"a": "x", "arr": "x", "x1": "x", "x2": "y", "a_min": "min", "a_max": "max"}
+RENAME = {"a": "x", "b": "y", "arr": "x", "x1": "x", "x2": "y", "a_min": "min", "a_max": "max"}
 
 _UNARY = "x, /"
 _BINARY = "x1, x2, /"
@@ -54,12 +54,39 @@ FUNCTIONS = {
     "jax.scipy.special.xlogy": ("xlogy", "x, y"),
     "jax.lax.exp": ("exp", "x"),
     "jax.lax.log": ("log", "x"),
+    "jax.random.uniform": ("uniform", "key, shape, dtype, minval, maxval"),
+    "jax.random.normal": ("normal", "key, shape, dtype"),
+    "jax.numpy.linalg.svd": ("svd", "a, full_matrices, compute_uv, hermitian"),
+    "jax.numpy.linalg.qr": ("qr", "a, mode"),
+    "jax.numpy.linalg.eigh": ("eigh", "a, UPLO, symmetrize_input"),
+    "jax.numpy.matmul": ("matmul", "a, b, **kwargs"),
+    "jax.numpy.dot": ("matmul", "a, b, **kwargs"),
+    "jax.numpy.einsum": ("matmul", "subscripts, *operands, **kwargs"),
+    "jax.numpy.size": ("count", "a, axis"),
 }
 
 # jax arrays have NumPy's array methods, with the same signatures.
 METHODS = dict(_numpy.METHODS)
 
 CONSTANTS = {"jax.numpy.nan": "nan", "jax.numpy.inf": "inf"}
+
+# What functions do to the facts of a value (bindings/__init__.py explains the effects).
+VALUE_FUNCTIONS = {
+    **{f"jax.numpy.{name}": "keep" for name in (
+        "reshape", "squeeze", "expand_dims", "transpose", "swapaxes", "moveaxis", "take", "take_along_axis",
+        "asarray", "array", "flip", "roll", "tril", "triu", "broadcast_to", "tile", "repeat",
+    )},
+    **{f"jax.numpy.{name}": "join" for name in ("concatenate", "stack", "hstack", "vstack")},
+    "jax.lax.stop_gradient": "detach",
+    "jax.numpy.float16": "float16", "jax.numpy.bfloat16": "bfloat16", "jax.numpy.float32": "float32",
+}
+VALUE_METHODS = {"astype": "cast"}
+DTYPES = {
+    "jax.numpy.float16": "float16", "jax.numpy.bfloat16": "bfloat16", "jax.numpy.float32": "float32",
+    "jax.numpy.float64": "float64", "jax.numpy.int32": "integer", "jax.numpy.int64": "integer",
+    "jax.numpy.bool_": "bool",
+}
+DEFAULT_DTYPE = "float32"
 
 RENDER = {
     "clamp_min": [Render(template="maximum($x, $min)")],

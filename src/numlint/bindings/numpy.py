@@ -4,7 +4,7 @@ from numlint.bindings import Render
 
 FRAMEWORK = "numpy"
 MODULES = ("numpy",)
-RENAME = {"a": "x", "x1": "x", "x2": "y", "array": "x", "a_min": "min", "a_max": "max"}
+RENAME = {"a": "x", "b": "y", "x1": "x", "x2": "y", "array": "x", "a_min": "min", "a_max": "max"}
 
 _UFUNC = "x, out, *, where, dtype"
 _BINARY_UFUNC = "x1, x2, out, *, where, dtype"
@@ -46,9 +46,25 @@ FUNCTIONS = {
     "numpy.ravel": ("flatten", "a, order"),
     # A ufunc's reduce defaults to axis 0, unlike sum's all axes.
     "numpy.logaddexp.reduce": ("logsumexp", "array, axis, dtype, out, keepdims", {"defaults": {"axis": "0"}}),
+    # Values made with known facts of their own: random draws, factorizations.
+    "numpy.random.rand": ("uniform", "*size"),
+    "numpy.random.random": ("uniform", "size"),
+    "numpy.random.random_sample": ("uniform", "size"),
+    "numpy.random.uniform": ("uniform", "low, high, size"),
+    "numpy.random.randn": ("normal", "*size"),
+    "numpy.random.normal": ("normal", "loc, scale, size"),
+    "numpy.random.standard_normal": ("normal", "size"),
+    "numpy.linalg.svd": ("svd", "a, full_matrices, compute_uv, hermitian"),
+    "numpy.linalg.qr": ("qr", "a, mode"),
+    "numpy.linalg.eigh": ("eigh", "a, UPLO"),
+    "numpy.matmul": ("matmul", "x1, x2, **kwargs"),
+    "numpy.dot": ("matmul", "a, b, out"),
+    "numpy.size": ("count", "a, axis"),
+    "numpy.count_nonzero": ("count", "a, axis, *, keepdims"),
 }
 
 METHODS = {
+    "dot": ("matmul", "b, out"),
     "sum": ("sum", "axis, dtype, out, keepdims, initial, where"),
     "mean": ("mean", "axis, dtype, out, keepdims, *, where"),
     "max": ("max", "axis, out, keepdims, initial, where"),
@@ -102,3 +118,26 @@ RENDER = {
     "hypot": [Render(function="numpy.hypot")],
     "exp": [Render(function="numpy.exp")],
 }
+
+# What methods and functions do to the facts of a value (bindings/__init__.py explains the effects).
+VALUE_METHODS = {
+    **{name: "keep" for name in ("reshape", "squeeze", "transpose", "swapaxes", "copy", "take", "repeat")},
+    "astype": "cast",
+    "item": "detach", "tolist": "detach",
+}
+VALUE_FUNCTIONS = {
+    **{f"numpy.{name}": "keep" for name in (
+        "reshape", "squeeze", "expand_dims", "transpose", "swapaxes", "moveaxis", "take", "take_along_axis",
+        "asarray", "array", "ascontiguousarray", "copy", "flip", "roll", "tril", "triu", "atleast_1d", "atleast_2d",
+        "broadcast_to", "tile", "repeat",
+    )},
+    **{f"numpy.{name}": "join" for name in ("concatenate", "stack", "hstack", "vstack", "column_stack", "dstack")},
+    "numpy.float16": "float16", "numpy.float32": "float32", "numpy.float64": "float64",
+}
+VALUE_ATTRIBUTES = {"T": "keep", "real": "keep", "flat": "keep"}
+DTYPES = {
+    "numpy.float16": "float16", "numpy.half": "float16", "numpy.float32": "float32", "numpy.single": "float32",
+    "numpy.float64": "float64", "numpy.double": "float64", "numpy.int64": "integer", "numpy.int32": "integer",
+    "numpy.int8": "integer", "numpy.uint8": "integer", "numpy.bool_": "bool",
+}
+DEFAULT_DTYPE = "float64"

@@ -15,6 +15,9 @@ RENAME = {
     "tensor": "x",
     "clip_value_min": "min",
     "clip_value_max": "max",
+    "a": "x",
+    "b": "y",
+    "input": "x",
 }
 
 _UNARY = "x, name"
@@ -83,6 +86,17 @@ for _prefix in ("tensorflow", "tensorflow.compat.v1"):
     for _name, _row in _NN.items():
         FUNCTIONS[f"{_prefix}.nn.{_name}"] = _row
 FUNCTIONS["tensorflow.compat.v1.log"] = _TOP["log"]
+for _prefix in ("tensorflow", "tensorflow.compat.v1"):
+    FUNCTIONS[f"{_prefix}.random.uniform"] = ("uniform", "shape, minval, maxval, dtype, seed, name")
+    FUNCTIONS[f"{_prefix}.random.normal"] = ("normal", "shape, mean, stddev, dtype, seed, name")
+    FUNCTIONS[f"{_prefix}.linalg.qr"] = ("qr", "input, full_matrices, name")
+    FUNCTIONS[f"{_prefix}.linalg.eigh"] = ("eigh", "tensor, name")
+    FUNCTIONS[f"{_prefix}.matmul"] = ("matmul", "a, b, **kwargs")
+    FUNCTIONS[f"{_prefix}.linalg.matmul"] = ("matmul", "a, b, **kwargs")
+    FUNCTIONS[f"{_prefix}.einsum"] = ("matmul", "equation, *inputs, **kwargs")
+    FUNCTIONS[f"{_prefix}.size"] = ("count", "input, out_type, name")
+# tf.linalg.svd returns (s, u, v): singular values first, unlike NumPy and PyTorch
+FUNCTIONS["tensorflow.linalg.svd"] = ("svd_suv", "tensor, full_matrices, compute_uv, name")
 for _prefix in ("tensorflow", "tensorflow.linalg", "tensorflow.compat.v1", "tensorflow.compat.v1.linalg"):
     FUNCTIONS[f"{_prefix}.norm"] = ("norm", "tensor, ord, axis, keepdims, name, keep_dims")
 
@@ -91,6 +105,24 @@ for _prefix in ("tensorflow", "tensorflow.linalg", "tensorflow.compat.v1", "tens
 MIRRORS = {"tensorflow": ("tensorflow.compat.v1",)}
 
 CONSTANTS = {"tensorflow.experimental.numpy.nan": "nan"}
+
+# What functions do to the facts of a value (bindings/__init__.py explains the effects).
+VALUE_FUNCTIONS = {}
+for _prefix in ("tensorflow", "tensorflow.compat.v1"):
+    for _name in ("gather", "gather_nd", "reshape", "squeeze", "expand_dims", "transpose", "identity", "boolean_mask",
+                  "tile", "broadcast_to", "convert_to_tensor", "constant", "Variable", "reverse", "roll"):
+        VALUE_FUNCTIONS[f"{_prefix}.{_name}"] = "keep"
+    for _name in ("concat", "stack"):
+        VALUE_FUNCTIONS[f"{_prefix}.{_name}"] = "join"
+    VALUE_FUNCTIONS[f"{_prefix}.cast"] = "cast"
+    VALUE_FUNCTIONS[f"{_prefix}.dtypes.cast"] = "cast"
+    VALUE_FUNCTIONS[f"{_prefix}.stop_gradient"] = "detach"
+DTYPES = {}
+for _prefix in ("tensorflow", "tensorflow.compat.v1", "tensorflow.dtypes"):
+    DTYPES.update({f"{_prefix}.float16": "float16", f"{_prefix}.half": "float16", f"{_prefix}.bfloat16": "bfloat16",
+                   f"{_prefix}.float32": "float32", f"{_prefix}.float64": "float64", f"{_prefix}.double": "float64",
+                   f"{_prefix}.int32": "integer", f"{_prefix}.int64": "integer", f"{_prefix}.bool": "bool"})
+DEFAULT_DTYPE = "float32"
 
 RENDER = {
     "clamp": [Render(function="tensorflow.clip_by_value")],

@@ -15,6 +15,8 @@ RENAME = {
     "p": "ord",
     "exponent": "y",
     "correction": "ddof",
+    "A": "x",
+    "mat2": "y",
 }
 
 _UNARY = "input, *, out"
@@ -97,6 +99,20 @@ FUNCTIONS = {
     ),
     "torch.nn.functional.nll_loss": ("nll_loss", _NLL),
     "torch.nn.functional.cross_entropy": ("cross_entropy", _NLL + ", label_smoothing"),
+    # Values made with known facts of their own: random draws, factorizations.
+    "torch.rand": ("uniform", "*size, **kwargs"),
+    "torch.rand_like": ("uniform", "input, **kwargs"),
+    "torch.randn": ("normal", "*size, **kwargs"),
+    "torch.randn_like": ("normal", "input, **kwargs"),
+    "torch.linalg.svd": ("svd", "A, full_matrices, *, driver, out"),
+    "torch.svd": ("svd", "input, some, compute_uv, *, out"),
+    "torch.linalg.qr": ("qr", "A, mode, *, out"),
+    "torch.linalg.eigh": ("eigh", "A, UPLO, *, out"),
+    "torch.matmul": ("matmul", "input, other, *, out"),
+    "torch.mm": ("matmul", "input, mat2, *, out"),
+    "torch.bmm": ("matmul", "input, mat2, *, out"),
+    "torch.einsum": ("matmul", "equation, *operands"),
+    "torch.numel": ("count", "input"),
 }
 
 # Built, then called: `nn.BCELoss(reduction="sum")(p, y)`.
@@ -153,7 +169,66 @@ METHODS = {
     "flatten": ("flatten", "start_dim, end_dim"),
     "masked_fill": ("masked_fill", "mask, value"),
     "masked_fill_": ("masked_fill", "mask, value"),
+    "clamp_": ("clamp", "min, max"),
+    "clamp_min_": ("clamp_min", "min"),
+    "clip_": ("clamp", "min, max"),
+    "isnan": ("isnan", ""),
+    "logical_not": ("logical_not", ""),
+    "matmul": ("matmul", "other"),
+    "mm": ("matmul", "mat2"),
+    "bmm": ("matmul", "mat2"),
+    "numel": ("count", ""),
 }
+
+# What methods and functions do to the facts of a value (bindings/__init__.py explains the effects).
+VALUE_METHODS = {
+    **{name: "keep" for name in (
+        "view", "view_as", "reshape", "reshape_as", "squeeze", "unsqueeze", "transpose", "permute", "t",
+        "contiguous", "clone", "expand", "expand_as", "repeat", "repeat_interleave", "gather", "index_select",
+        "take_along_dim", "narrow", "select", "masked_select", "flip", "roll", "movedim", "swapaxes",
+        "cuda", "cpu", "eval", "train", "requires_grad_", "squeeze_", "unsqueeze_", "t_", "share_memory",
+        "pin_memory", "coalesce", "to_dense", "tril", "triu",
+    )},
+    "to": "cast", "type": "cast", "type_as": "cast_like",
+    "float": "float32", "double": "float64", "half": "float16", "bfloat16": "bfloat16",
+    "int": "integer", "long": "integer", "short": "integer", "bool": "bool", "byte": "integer",
+    "detach": "detach", "detach_": "detach", "item": "detach", "tolist": "detach", "numpy": "detach",
+}
+VALUE_FUNCTIONS = {
+    **{f"torch.{name}": "keep" for name in (
+        "gather", "index_select", "take_along_dim", "reshape", "squeeze", "unsqueeze", "transpose", "permute",
+        "clone", "flip", "roll", "movedim", "narrow", "select", "masked_select", "as_tensor", "tensor",
+        "from_numpy", "tril", "triu", "compile",
+    )},
+    **{f"torch.{name}": "join" for name in ("cat", "concat", "concatenate", "stack", "hstack", "vstack", "dstack")},
+    "torch.nn.DataParallel": "keep",
+    "torch.nn.parallel.DistributedDataParallel": "keep",
+    "torch.nn.parallel.DataParallel": "keep",
+    "torch.nn.Parameter": "parameter",
+    "torch.nn.parameter.Parameter": "parameter",
+}
+VALUE_ATTRIBUTES = {"T": "keep", "mT": "keep", "H": "keep", "data": "detach", "values": "keep", "real": "keep"}
+
+# `with torch.no_grad():` and `@torch.no_grad()`: no autograd inside; autocast: half precision.
+REGIONS = {
+    "torch.no_grad": "no_grad",
+    "torch.inference_mode": "no_grad",
+    "torch.autograd.no_grad": "no_grad",
+    "torch.enable_grad": "enable_grad",
+    "torch.set_grad_enabled": "set_grad_enabled",
+    "torch.autocast": "autocast",
+    "torch.amp.autocast": "autocast",
+    "torch.cuda.amp.autocast": "autocast",
+    "torch.cpu.amp.autocast": "autocast",
+}
+AUTOGRAD_FUNCTIONS = ("torch.autograd.Function", "torch.autograd.function.Function")
+DTYPES = {
+    "torch.float16": "float16", "torch.half": "float16", "torch.bfloat16": "bfloat16",
+    "torch.float32": "float32", "torch.float": "float32", "torch.float64": "float64", "torch.double": "float64",
+    "torch.int64": "integer", "torch.long": "integer", "torch.int32": "integer", "torch.int": "integer",
+    "torch.int8": "integer", "torch.uint8": "integer", "torch.int16": "integer", "torch.bool": "bool",
+}
+DEFAULT_DTYPE = "float32"
 
 CONSTANTS = {"torch.nan": "nan", "torch.inf": "inf"}
 
