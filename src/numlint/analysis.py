@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import builtins
 import math
+import sys
 from dataclasses import dataclass, replace
 from typing import Dict, List, Optional, Sequence, Set, Tuple
 
@@ -57,8 +58,10 @@ class Origin:
 
 
 class Analysis:
-    def __init__(self, flow: FileFlow, viewer: Optional[Viewer] = None) -> None:
+    def __init__(self, flow: FileFlow, viewer: Optional[Viewer] = None, project=None) -> None:
         self.flow = flow
+        self.project = project  # summaries.ProjectIndex: what other modules of the project export
+        self.asked: Set[str] = set()  # qualified names of other modules this file's values depend on
         self.viewer = viewer if viewer is not None else Viewer(flow.imports)
         self.viewer.analysis = self
         self._values: Dict[int, Value] = {}
@@ -219,8 +222,8 @@ class Analysis:
     def _callee_scope(self, node: cst.Call) -> Optional[Scope]:
         """The function of this file a call runs (a function, a method, an instance's forward)."""
         callee = self.value(node.func).callee
-        if callee is None:
-            return None
+        if callee is None or callee.scope is None:
+            return None  # unknown, or from another module's summary (no expressions of this file)
         if callee.kind == "function":
             return callee.scope
         if callee.kind == "instance":
@@ -455,6 +458,9 @@ class Analysis:
         qualname = self.viewer.imports.qualify(node)
         if qualname is None:
             return UNKNOWN
+        exported = self._exported(qualname)
+        if exported is not None:
+            return exported
         dtype = bindings.DTYPES.get(qualname)
         if dtype is not None:
             return Value(dtypes=frozenset({dtype}), tags=frozenset({"dtype"}), grad=False)
@@ -549,6 +555,12 @@ class Analysis:
 
     def _run(self, callee: Callee, node: cst.Call) -> Value:
         """What calling `callee` gives."""
+        if callee.scope is None and callee.kind in ("function", "instance"):
+            # from another module's summary: what calling it gives is written down
+            return self._module_output(callee.output or UNKNOWN, node) if callee.kind == "instance" \
+                else callee.output or UNKNOWN
+        if callee.scope is None and callee.kind == "class":
+            return Value(callee=Callee("instance", output=callee.output))
         if callee.kind == "function":
             result = self.returned(callee.scope)
             return self._via(result, "returned")
@@ -576,7 +588,18 @@ class Analysis:
             output = replace(output, grad=False)
         return output
 
+    def _exported(self, qualname: str) -> Optional[Value]:
+        """What another module of the project says `qualname` is (and note that this file asked)."""
+        top = qualname.split(".", 1)[0]
+        if top == "builtins" or bindings.framework_of_module(qualname) is not None or top in _STDLIB:
+            return None
+        self.asked.add(qualname)
+        return self.project.lookup(qualname) if self.project is not None else None
+
     def _library_call(self, node: cst.Call, qualname: str) -> Value:
+        exported = self._exported(qualname)
+        if exported is not None:
+            return self._run(exported.callee, node) if exported.callee is not None else UNKNOWN
         effect = bindings.VALUE_FUNCTIONS.get(qualname)
         if effect is not None:
             kind, index = effect
@@ -595,8 +618,9 @@ class Analysis:
         if layer is not None:
             return layer
         if qualname.rsplit(".", 1)[-1] in _GRIDS:
+            default = bindings.DEFAULT_DTYPE.get(bindings.framework_of_module(qualname) or "")
             return Value(tags=frozenset({"grid"}), may_tags=frozenset({"grid"}), grad=False,
-                         dtypes=self._dtype_argument(node) or frozenset({UNKNOWN_DTYPE}))
+                         dtypes=self._dtype_argument(node) or frozenset({default or UNKNOWN_DTYPE}))
         if qualname == "builtins.len":
             return Value(range=_NONNEGATIVE, zero=True, dtypes=frozenset({INTEGER}), tags=frozenset({"count"}),
                          may_tags=frozenset({"count"}), grad=False)
@@ -822,7 +846,7 @@ class Analysis:
             if shift is not None:
                 r = _NONPOSITIVE
             # `1 - p` of a probability: in [0, 1], and 0 where p rounds to 1
-            underflows = x.constant is not None and y.range.hi >= x.constant and y.range.lo < x.constant
+            underflows = x.constant is not None and y.range.hi == x.constant and y.range.lo < x.constant
             return Value(range=r, zero=(x.zero and y.zero) or underflows, underflows=underflows, producers=producer,
                          shift=shift, literal=literal, tags=frozenset({"complement"}) if underflows else frozenset())
         if op == "mul":
@@ -1034,6 +1058,7 @@ _KEYWORDS = {
 }
 _AUGMENTED_OPS = {"Add": "add", "Subtract": "sub", "Multiply": "mul", "Divide": "div", "Power": "pow"}
 _CREATED = frozenset({"uniform", "normal"})
+_STDLIB = frozenset(getattr(sys, "stdlib_module_names", ())) | {"os", "sys", "typing", "collections", "functools"}
 _STAR = object()
 _LAYER_WORDS = ("Linear", "Conv", "Dense", "Embedding", "LSTM", "GRU", "RNN", "Bilinear", "MultiheadAttention")
 

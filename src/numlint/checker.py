@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import ast
 import re
-from dataclasses import dataclass
-from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple
+from dataclasses import dataclass, field
+from typing import Dict, FrozenSet, Iterable, List, Optional, Sequence, Set, Tuple
 
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
@@ -14,11 +14,12 @@ from numlint import flow, libcst_text, prefilter, recursion
 from numlint.analysis import Analysis
 from numlint.flow import ASSIGN, Scope, children, subtree
 from numlint.diagnostics import Edit, FileError, Finding, Fix, Position
-from numlint.ops import LAYER_INPUT, Viewer, code
+from numlint.ops import ELSEWHERE, LAYER_INPUT, Viewer, code
 from numlint.patterns import ABSENT, Env, Matcher, metavariables
 from numlint.predicates import Context, holds
 from numlint.render import CannotRender, render, shown
 from numlint.rules import Rule, RulePattern
+from numlint.summaries import ProjectIndex, summarize
 from numlint.source import LineIndex, dominant_newline
 
 
@@ -36,7 +37,20 @@ class _Hit:
     env: Env
 
 
-def check_text(text: str, rules: Sequence[Rule], line_noqa: bool = True) -> Tuple[List[Finding], List[FileError]]:
+@dataclass
+class ModuleContext:
+    """Where a file sits in its project: its package (for `from .model import f`), and the
+    summaries of the project's other modules. The check fills `asked`: the qualified names of
+    other modules its values were looked up in."""
+
+    package: Optional[str] = None
+    project: Optional[ProjectIndex] = None
+    words: FrozenSet[str] = frozenset()  # the op spellings the project modules it imports bring (prefilter)
+    asked: Set[str] = field(default_factory=set)
+
+
+def check_text(text: str, rules: Sequence[Rule], line_noqa: bool = True,
+               context: Optional[ModuleContext] = None) -> Tuple[List[Finding], List[FileError]]:
     """All findings of `rules` in a file's text (noqa applied), or the reason it could not be read.
 
     `line_noqa=False` keeps findings on lines with a `# noqa` comment, for a host (flake8) that
@@ -44,11 +58,14 @@ def check_text(text: str, rules: Sequence[Rule], line_noqa: bool = True) -> Tupl
     exempt = _file_exemptions(text)
     if exempt is True:
         return [], []
-    rules = prefilter.rules_in_play(text, [r for r in rules if r.code not in exempt])
+    words = context.words if context is not None else frozenset()
+    rules = prefilter.rules_in_play(text, [r for r in rules if r.code not in exempt], words)
     if not rules:
         return [], []
     # Functions that cannot matter are blanked out line for line: positions stay the same.
-    parsed, shifts = libcst_text.for_libcst(prefilter.reduce(text, rules))
+    # (A file checked with what its imports bring is parsed whole: any function may use them.)
+    reduced = text if words else prefilter.reduce(text, rules)
+    parsed, shifts = libcst_text.for_libcst(reduced)
     try:
         module = cst.parse_module(parsed)
     except cst.ParserSyntaxError as exc:
@@ -56,7 +73,7 @@ def check_text(text: str, rules: Sequence[Rule], line_noqa: bool = True) -> Tupl
     except (RecursionError, MemoryError) as exc:  # absurdly deep or large expressions
         return [], [FileError(f"cannot parse: {type(exc).__name__}")]
     def run() -> Tuple[List[Finding], List[FileError]]:
-        return FileChecker(text, module, rules, shifts, line_noqa, parsed).run()
+        return FileChecker(text, module, rules, shifts, line_noqa, parsed, context).run()
 
     try:
         return run()
@@ -66,6 +83,36 @@ def check_text(text: str, rules: Sequence[Rule], line_noqa: bool = True) -> Tupl
         return recursion.on_a_deep_stack(run)
     except RecursionError:
         return [], [FileError("too deeply nested to check")]
+
+
+def summarize_text(text: str, package: Optional[str] = None, place_name: str = "",
+                   project: Optional[ProjectIndex] = None) -> Tuple[dict, Set[str]]:
+    """The summary of a module (`summaries.py`), and the other modules' names it read. The
+    whole text is parsed (no function is blanked: any may be imported). A text that does not
+    parse has an empty summary."""
+    try:
+        parsed, shifts = libcst_text.for_libcst(text)
+        module = cst.parse_module(parsed)
+
+        def run():
+            facts = flow.collect(module, package)
+            analysis = Analysis(facts, Viewer(facts.imports), project)
+            positions = {}
+
+            def place(node) -> Optional[str]:
+                if not positions:
+                    positions.update(MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider))
+                where = positions.get(node)
+                return f"{place_name}:{where.start.line}" if where is not None else place_name or None
+
+            return summarize(analysis, place), analysis.asked
+
+        try:
+            return run()
+        except RecursionError:
+            return recursion.on_a_deep_stack(run)
+    except (cst.ParserSyntaxError, RecursionError, MemoryError, ValueError):
+        return {"version": 1, "names": {}}, set()
 
 
 def _syntax_error(text: str, exc: cst.ParserSyntaxError) -> FileError:
@@ -91,8 +138,9 @@ def _file_exemptions(text: str):
 
 class FileChecker:
     def __init__(self, text: str, module: cst.Module, rules: Sequence[Rule], shifts: Optional[Dict[int, int]] = None,
-                 line_noqa: bool = True, parsed: Optional[str] = None) -> None:
+                 line_noqa: bool = True, parsed: Optional[str] = None, context: Optional[ModuleContext] = None) -> None:
         self.text = text
+        self.context = context
         self.line_noqa = line_noqa
         self.parsed = parsed  # the text libcst parsed (libcst_text.py), to check positions against
         self.module = module
@@ -103,9 +151,10 @@ class FileChecker:
         self._parents = None
 
     def run(self) -> Tuple[List[Finding], List[FileError]]:
-        facts = flow.collect(self.module)
+        where = self.context
+        facts = flow.collect(self.module, where.package if where else None)
         self.facts = facts
-        analysis = Analysis(facts, Viewer(facts.imports))
+        analysis = Analysis(facts, Viewer(facts.imports), where.project if where else None)
         self.analysis = analysis
         viewer = analysis.viewer
         matcher = Matcher(analysis)
@@ -152,6 +201,8 @@ class FileChecker:
             # drops whitespace at the very end — blank lines, `\r` line ends: harmless, ignored.)
             return [], [FileError("cannot check this file exactly: libcst does not reproduce it "
                                   "(please report it, with the file, as a numlint bug)", code="internal")]
+        if where is not None:
+            where.asked |= analysis.asked
         hits = [hit for hit in hits if not hit.rule.consumers or self._reaches(hit, viewer, hit.rule.consumers)]
         hits = self._outermost(hits)
         findings = []
@@ -240,6 +291,8 @@ class FileChecker:
         used = set(metavariables(template))
         for name in used:
             bound = hit.env.values.get(name)
+            if bound is not None and bound.node is ELSEWHERE:
+                raise CannotRender(self._elsewhere(hit))
             if bound is not None and bound.node is LAYER_INPUT:
                 raise CannotRender("the value is the output of a model's last layer; have the model output "
                                    "the logits and apply the stable form to them")
@@ -285,12 +338,15 @@ class FileChecker:
     def _made_elsewhere(self, node: cst.CSTNode, origin) -> str:
         """`the sigmoid of line 9 reaches `pred.squeeze(1)` through `squeeze`, a return...`"""
         producer = origin.producer
+        steps = [_STEP_WORDS.get(step, f"`{step}`") for step in producer.via if step != "imported"]
+        path = f" through {', '.join(dict.fromkeys(steps))}" if steps else ""
+        if producer.node is None:
+            return (f"the {producer.op} made at {producer.elsewhere} reaches `{shown(code(node), 40)}`{path}; "
+                    "apply the stable form there")
         row = self.lines.position(self.span(origin.value)[0]).row
         what = f"the {producer.op} {'the layer on' if producer.layer else 'made on'} line {row}"
         if producer.layer:
             what = f"the {producer.op} of the layer built on line {row}"
-        steps = [_STEP_WORDS.get(step, f"`{step}`") for step in producer.via]
-        path = f" through {', '.join(dict.fromkeys(steps))}" if steps else ""
         return f"{what} reaches `{shown(code(node), 40)}`{path}; apply the stable form where it is made"
 
     def _moves_in_place(self, hit: _Hit, node: cst.CSTNode, dead: List[Edit]) -> bool:

@@ -997,7 +997,9 @@ def _params(params: cst.Parameters) -> List[cst.Param]:
     return found
 
 
-def collect(module: cst.Module) -> FileFlow:
+def collect(module: cst.Module, package: Optional[str] = None) -> FileFlow:
+    """The flow of a module; `package` (`pkg` for pkg/train.py) resolves relative imports."""
     flow = FileFlow()
+    flow.imports.package = package
     flow.walk_module(module)
     return flow

@@ -30,7 +30,8 @@ class ImportTable:
         self.aliases: Dict[str, str] = {}  # local name -> qualified name
         self.from_imported: Set[str] = set()  # local names bound by `from M import name`
         self.star_modules: List[str] = []
-        self.bound_names: Set[str] = set()  # every name the file binds, any scope (set by dataflow)
+        self.bound_names: Set[str] = set()  # every name the file binds, any scope (set by flow.py)
+        self.package: Optional[str] = None  # the file's package (`pkg` for pkg/train.py), for `from .m import f`
 
     def add(self, node: Union[cst.Import, cst.ImportFrom]) -> None:
         if isinstance(node, cst.Import):
@@ -44,9 +45,12 @@ class ImportTable:
                     top = full.split(".", 1)[0]
                     self.aliases[top] = top
             return
-        if node.relative or node.module is None:
+        if node.relative:
+            module = self._relative(len(node.relative), node.module)
+        elif node.module is None:
             return
-        module = dotted_name(node.module)
+        else:
+            module = dotted_name(node.module)
         if module is None:
             return
         if isinstance(node.names, cst.ImportStar):
@@ -60,6 +64,21 @@ class ImportTable:
                 local = alias.asname.name.value
             self.aliases[local] = f"{module}.{alias.name.value}"
             self.from_imported.add(local)
+
+    def _relative(self, dots: int, module: Optional[cst.BaseExpression]) -> Optional[str]:
+        """`from ..m import f` in package `a.b`: `a.m`. None when the file's package is not known."""
+        if self.package is None:
+            return None
+        parts = self.package.split(".") if self.package else []
+        if dots - 1 > len(parts):
+            return None
+        base = parts[: len(parts) - (dots - 1)]
+        if module is not None:
+            name = dotted_name(module)
+            if name is None:
+                return None
+            base.append(name)
+        return ".".join(base) if base else None
 
     def qualify(self, node: cst.BaseExpression) -> Optional[str]:
         """The qualified name an expression like `F.softmax` or `log` refers to, if known."""

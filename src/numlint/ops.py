@@ -350,6 +350,8 @@ class Viewer:
 
 # The input of a layer at the end of a stack: not visible in the code, so no fix can use it.
 LAYER_INPUT = cst.Name("__layer_input__")
+# The input of an op in another module of the project (a producer from its summary).
+ELSEWHERE = cst.Name("__elsewhere__")
 _LAYER_OPS = frozenset({"softmax", "sigmoid", "log_softmax", "logsigmoid"})
 
 

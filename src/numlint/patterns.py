@@ -30,7 +30,7 @@ import libcst as cst
 
 from numlint.bindings import IGNORABLE
 from numlint.flow import Scope, subtree
-from numlint.ops import COMMUTATIVE, OP_SIGNATURES, Term, number
+from numlint.ops import COMMUTATIVE, ELSEWHERE, OP_SIGNATURES, Arg, Term, number
 
 
 class PatternError(ValueError):
@@ -271,7 +271,19 @@ class Matcher:
         from numlint.analysis import Origin
 
         for producer in self.analysis.value(node).producers:
-            if producer.op != pattern.op or producer.node is None or producer.node is node:
+            if producer.op != pattern.op or producer.node is node:
+                continue
+            if producer.node is None:
+                if producer.elsewhere is None:
+                    continue
+                # made in another module: its input is not here, but the op is known
+                term = Term(producer.op, ELSEWHERE, {"x": Arg(ELSEWHERE, False, synthetic=True)}, "layer")
+                attempt = env.copy()
+                attempt.through.append((node, Origin(ELSEWHERE, self._home, None, "producer", producer)))
+                attempt.advice = attempt.advice or "the value is made in another module; apply the stable form there"
+                if self._match_term(pattern, term, attempt, self._home, True):
+                    env.adopt(attempt)
+                    return True
                 continue
             term = self.viewer.layer_term(producer.node) if producer.layer else self.viewer.view(producer.node)
             if term is None or term.op != pattern.op:

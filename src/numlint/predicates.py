@@ -229,6 +229,19 @@ def half_precision(ctx: Context, node: cst.BaseExpression) -> bool:
     return "float16" in ctx.value(node).dtypes
 
 
+def away_from_zero(ctx: Context, node: cst.BaseExpression) -> bool:
+    """|x| >= 0.1 for every value it can take (`1 - eps`, `x.clamp(min=1)`): `exp(x) - 1` and
+    `log(1 + x)` lose at most one digit there, in any dtype."""
+    r = ctx.value(node).range
+    return r.lo >= 0.1 or r.hi <= -0.1
+
+
+def float64(ctx: Context, node: cst.BaseExpression) -> bool:
+    """Surely float64 (a NumPy array made without another dtype, `.double()`, `dtype=float64`):
+    precision-only hazards lose 9 more digits before they show there than in float32."""
+    return ctx.value(node).surely_dtype("float64")
+
+
 def masked(ctx: Context, node: cst.BaseExpression) -> bool:
     """The value has been through a selection that replaces some entries by a constant:
     `x.masked_fill(~ok, 0)`, `where(ok, x, 0)`. That is the stable double-`where` idiom: the
@@ -290,6 +303,8 @@ PREDICATES: Dict[str, Callable[..., bool]] = {
     "checked": checked,
     "grid": grid,
     "masked": masked,
+    "away_from_zero": away_from_zero,
+    "float64": float64,
     "vanishes_in_half": vanishes_in_half,
     "half_precision": half_precision,
 }

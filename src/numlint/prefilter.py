@@ -40,10 +40,11 @@ def identifiers(text: str) -> FrozenSet[str]:
     return frozenset(words)
 
 
-def rules_in_play(text: str, rules: Sequence[Rule]) -> List[Rule]:
+def rules_in_play(text: str, rules: Sequence[Rule], extra: AbstractSet[str] = frozenset()) -> List[Rule]:
     """The rules that could match somewhere in `text` (identifiers, not substrings: `logging`
-    must not pass for `log`)."""
-    words = identifiers(text)
+    must not pass for `log`). `extra` are words the file holds by import: the spellings of the
+    ops that the project modules it imports return (`predict` returns a sigmoid)."""
+    words = identifiers(text) | extra
     if words.isdisjoint(FRAMEWORK_WORDS):
         return []
     return [rule for rule in rules if rule.could_match(words)]
