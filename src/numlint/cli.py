@@ -13,8 +13,8 @@ from typing import List, Optional, Sequence
 import click
 
 from numlint import __version__, notebook, source
-from numlint.cache import Cache, fingerprint
-from numlint.config import ConfigError, find_pyproject, load_settings, select_rules, split_codes
+from numlint.cache import Cache, CacheLocationError, contained_dir, fingerprint, user_secret
+from numlint.config import ConfigError, check_selectors, find_pyproject, load_settings, select_rules, split_codes
 from numlint.diagnostics import SAFE, UNSAFE, FileError, FileResult
 from numlint.discovery import discover, excluded
 from numlint.report import FORMATS, concise
@@ -24,6 +24,9 @@ from numlint.rules import RuleError, registry
 from numlint.runner import Mode, check_contained, check_files, original_text, summary_counts
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+# Each worker process holds the rules and a parsed file: beyond this, more processes only cost
+# memory (and `-j 100000` would fork that many at once).
+MAX_JOBS = 64
 
 
 class DefaultGroup(click.Group):
@@ -51,6 +54,10 @@ def _fail(message: str) -> None:
     sys.exit(EXIT_ERROR)
 
 
+def _warn(message: str) -> None:
+    click.echo(f"numlint: warning: {message}", err=True)
+
+
 @main.command()
 @click.argument("paths", nargs=-1, type=click.Path())
 @click.option("--fix", is_flag=True, help="Apply safe fixes in place.")
@@ -65,8 +72,8 @@ def _fail(message: str) -> None:
 @click.option("--config", "config_path", type=click.Path(dir_okay=False), help="The pyproject.toml to read.")
 @click.option("--stdin-filename", help="The path of the file read from standard input, for messages and config.")
 @click.option("--color/--no-color", default=None, help="Colour the output (default: only on a terminal).")
-@click.option("-j", "--jobs", type=click.IntRange(min=1), default=None,
-              help="Processes to use (default: one per core).")
+@click.option("-j", "--jobs", type=click.IntRange(min=1, max=MAX_JOBS), default=None,
+              help=f"Processes to use (default: one per core; at most {MAX_JOBS}).")
 @click.option("--no-cache", is_flag=True, help="Check every file, ignoring results cached by earlier runs.")
 @click.option("--cache-dir", type=click.Path(file_okay=False), help="Where to keep cached results (default: .numlint_cache).")
 @click.option("--force-exclude/--no-force-exclude", default=None,
@@ -84,12 +91,17 @@ def check(paths, fix, unsafe_fixes, diff, select, extend_select, ignore, output_
         if force_exclude is not None:
             settings = replace(settings, force_exclude=force_exclude)
         rules = registry(settings.rule_paths)
+        check_selectors(settings, rules)
+        if select and not split_codes(select):
+            raise ConfigError(f"--select {' '.join(map(repr, select))}: selects no rule")
         selected = select_rules(
             rules,
             split_codes(select) if select else settings.select,
             split_codes(extend_select) + settings.extend_select,
             split_codes(ignore) + settings.ignore,
         )
+        if not selected:
+            raise ConfigError("no rule is selected: the selection and ignores leave nothing to check")
         unsafe = settings.unsafe_fixes if unsafe_fixes is None else unsafe_fixes
         mode = Mode(fix=fix or diff, write=fix and not diff and not from_stdin, unsafe=unsafe)
         if from_stdin and stdin_filename and settings.force_exclude and excluded(Path(stdin_filename), settings):
@@ -148,11 +160,23 @@ def _cores() -> int:
         return os.cpu_count() or 1
 
 
-def _open_cache(cache_dir, settings, rules, selected):
-    directory = Path(cache_dir) if cache_dir else (settings.cache_dir or settings.root / ".numlint_cache")
+def _open_cache(cache_dir, settings, rules, selected) -> Optional[Cache]:
+    if cache_dir:  # named on the command line: the user's own choice, wherever it is
+        directory = Path(cache_dir)
+    else:
+        # From the project (its configuration, or a committed `.numlint_cache` symlink): it must
+        # not lead numlint to write or delete outside the project.
+        try:
+            directory = contained_dir(settings.cache_dir or settings.root / ".numlint_cache", settings.root)
+        except CacheLocationError as exc:
+            _warn(f"not using the results cache: {exc}")
+            return None
+    secret = user_secret()
+    if secret is None:  # no private key to name the index by: a guessable name could be planted
+        return None
     parts = [",".join(sorted(selected)), repr(sorted(settings.per_file_ignores.items())), str(settings.root)]
     parts += [Path(rule.path).read_text(encoding="utf-8") for rule in rules.values()]
-    return Cache(directory, fingerprint(parts))
+    return Cache(directory, fingerprint(parts, secret))
 
 
 @contextmanager

@@ -153,6 +153,8 @@ METHODS = {
     "flatten": ("flatten", "start_dim, end_dim"),
     "masked_fill": ("masked_fill", "mask, value"),
     "masked_fill_": ("masked_fill", "mask, value"),
+    "isnan": ("isnan", ""),
+    "logical_not": ("logical_not", ""),
 }
 
 CONSTANTS = {"torch.nan": "nan", "torch.inf": "inf"}
