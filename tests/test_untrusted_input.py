@@ -275,3 +275,41 @@ def test_a_planted_gitignore_symlink_is_not_written_through(tree, tmp_path):
     (cache / ".gitignore").symlink_to(target)
     numlint("check", ".", cwd=tree)
     assert not target.exists()
+
+
+# -- git -------------------------------------------------------------------------------------------
+
+
+def _git(*args, cwd):
+    subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True)
+
+
+@pytest.mark.skipif(subprocess.run(["git", "--version"], capture_output=True).returncode != 0, reason="needs git")
+def test_the_repositorys_git_config_runs_no_command(tree, tmp_path):
+    _git("init", "-q", ".", cwd=tree)
+    (tree / "ignored.py").write_text(HAZARDS)
+    (tree / ".gitignore").write_text("ignored.py\n")
+    _git("add", "model.py", ".gitignore", cwd=tree)
+    marker = tmp_path / "ran"
+    hook = tmp_path / "hook.sh"
+    hook.write_text(f"#!/bin/sh\ntouch {marker}\n")
+    hook.chmod(0o755)
+    # what a cloned repository cannot ship, but a downloaded tree (or a tarball of one) can
+    with open(tree / ".git" / "config", "a") as config:
+        config.write(f"[core]\n\tfsmonitor = {hook}\n\tuntrackedCache = true\n\tpager = {hook}\n"
+                     f"[alias]\n\tls-files = !{hook}\n")
+    result = numlint("check", ".", "--output-format", "concise", "--no-cache", cwd=tree)
+    assert not marker.exists(), "git ran the repository's command"
+    assert result.returncode == 1
+    assert text(result).splitlines() == [line for line in text(result).splitlines() if line.startswith("model.py")]
+    assert "ignored.py" not in text(result)  # .gitignore is still respected
+
+
+def test_a_git_planted_in_the_checked_folder_is_not_run(tree, tmp_path):
+    marker = tmp_path / "ran"
+    fake = tree / "git"
+    fake.write_text(f"#!/bin/sh\ntouch {marker}\n")
+    fake.chmod(0o755)
+    result = numlint("check", ".", "--no-cache", cwd=tree, env={"PATH": os.pathsep.join([".", os.environ["PATH"]])})
+    assert not marker.exists()
+    assert result.returncode == 1
