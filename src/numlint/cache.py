@@ -44,7 +44,6 @@ from typing import Any, Dict, Iterable, Mapping, Optional, Tuple
 
 from numlint import __version__
 from numlint.diagnostics import DISPLAY_ONLY, SAFE, UNSAFE, CellIndex, Edit, FileError, FileResult, Finding, Fix, Position
-from numlint.source import LineIndex
 
 FORMAT = "numlint-cache"
 VERSION = 1
@@ -245,12 +244,18 @@ def _cells(value: Any) -> Optional[CellIndex]:
     return CellIndex(cells, rows)
 
 
+def _rows(text: str) -> int:
+    """The number of rows `source.LineIndex` counts (\r\n, \r and \n end a line), without
+    building the index: loading a warm cache must stay cheap."""
+    return text.count("\n") + text.count("\r") - text.count("\r\n") + 1
+
+
 def _result_from_json(path: str, value: Any) -> FileResult:
     raw = _object(value, ("findings", "errors", "source", "fixed_source", "fixes_applied", "cells"), "result")
     source = _str(raw["source"], "source", optional=True)
     # Positions must lie in the text a reporter will index into (its snippet lines, its edits).
     length = len(source) if source is not None else None
-    rows = LineIndex(source).rows if source is not None else None
+    rows = _rows(source) if source is not None else None
     findings = tuple(_finding(f, length, rows) for f in _list(raw["findings"], "findings"))
     errors = []
     for error in _list(raw["errors"], "errors"):
