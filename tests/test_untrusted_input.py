@@ -313,3 +313,134 @@ def test_a_git_planted_in_the_checked_folder_is_not_run(tree, tmp_path):
     result = numlint("check", ".", "--no-cache", cwd=tree, env={"PATH": os.pathsep.join([".", os.environ["PATH"]])})
     assert not marker.exists()
     assert result.returncode == 1
+
+
+# -- what numlint prints ---------------------------------------------------------------------------
+
+HOSTILE_NAMES = {
+    "newline": "nl\nforged.py:1:1: NUM999 forged.py".encode(),
+    "escape": b"esc\x1b[2J\x1b[31mred.py",
+    "bidi": "bidi\u202eyp.py".encode(),
+    "not-utf-8": b"latin\xff.py",
+}
+
+
+@pytest.fixture
+def hostile(tmp_path):
+    """A folder with one hazardous file under each hostile name."""
+    folder = tmp_path / "hostile"
+    folder.mkdir()
+    for name in HOSTILE_NAMES.values():
+        with open(os.path.join(os.fsencode(folder), name), "wb") as handle:
+            handle.write(HAZARDS.encode())
+    return folder
+
+
+@pytest.mark.parametrize("fmt", ["full", "concise", "github"])
+def test_a_file_name_cannot_forge_a_line_or_reach_the_terminal_raw(hostile, fmt):
+    result = numlint("check", ".", "--no-cache", "--output-format", fmt, cwd=hostile)
+    assert result.returncode == 1
+    _no_traceback(result)
+    out = result.stdout
+    assert b"\x1b" not in out and b"\xe2\x80\xae" not in out and b"\xff" not in out
+    lines = out.decode("utf-8").splitlines()
+    findings = [line for line in lines if "NUM10" in line and not line.lstrip().startswith(("|", "="))]
+    if fmt == "full":
+        findings = [line for line in findings if not line.startswith(" ")]
+    assert len(findings) == 2 * len(HOSTILE_NAMES)  # two findings per file, one line each
+    assert not any(line.startswith("forged.py") for line in lines)
+    assert sum("nl\\nforged.py" in line for line in findings) == 2
+
+
+@pytest.mark.parametrize("fmt", ["json", "sarif", "gitlab"])
+def test_json_formats_stay_valid_utf_8_json_with_hostile_names(hostile, fmt):
+    result = numlint("check", ".", "--no-cache", "--output-format", fmt, cwd=hostile)
+    assert result.returncode == 1
+    _no_traceback(result)
+    document = json.loads(result.stdout.decode("utf-8"))  # strict UTF-8: no surrogate escapes
+    if fmt == "sarif":
+        uris = {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in document["runs"][0]["results"]}
+        assert "latin%FF.py" in uris and "esc%1B%5B2J%1B%5B31mred.py" in uris  # exact, from the bytes
+        import jsonschema
+
+        schema = json.loads((Path(__file__).parent / "data" / "sarif-schema-2.1.0.json").read_text(encoding="utf-8"))
+        jsonschema.validate(document, schema)
+    if fmt == "json":
+        assert {os.path.basename(r["filename"]) for r in document} >= {"latin\ufffd.py", "nl\nforged.py:1:1: NUM999 forged.py"}
+
+
+def test_junit_stays_valid_xml_with_hostile_names(hostile):
+    import xml.etree.ElementTree as ET
+
+    result = numlint("check", ".", "--no-cache", "--output-format", "junit", cwd=hostile)
+    assert result.returncode == 1
+    _no_traceback(result)
+    suite = ET.fromstring(result.stdout)
+    assert suite.get("failures") == str(2 * len(HOSTILE_NAMES))
+
+
+def test_an_escape_sequence_in_the_source_is_shown_escaped_and_underlined(tmp_path):
+    (tmp_path / "a.py").write_text('import numpy as np\ny = np.log(np.sum(np.exp(x))) + len("\x1b[2J")\n')
+    result = numlint("check", "a.py", "--no-cache", cwd=tmp_path)
+    assert result.returncode == 1
+    out = text(result)
+    assert "\x1b" not in out
+    line = next(row for row in out.splitlines() if "np.log(np.sum" in row)
+    carets = out.splitlines()[out.splitlines().index(line) + 1]
+    assert line.index("np.log") == carets.index("^")
+    assert '"\\x1b[2J"' in line
+
+
+def test_a_diff_names_hostile_files_on_one_header_line(hostile):
+    result = numlint("check", ".", "--no-cache", "--diff", cwd=hostile)
+    _no_traceback(result)
+    headers = [line for line in text(result).splitlines() if line.startswith(("--- ", "+++ "))]
+    assert len(headers) == 2 * len(HOSTILE_NAMES)
+    assert not any(line.startswith("forged.py") for line in text(result).splitlines())
+
+
+def test_a_closed_stdout_or_a_reader_that_goes_away_is_no_traceback(tree):
+    closed = subprocess.run([sys.executable, "-m", "numlint", "check", ".", "--no-cache"], cwd=tree,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=120, preexec_fn=lambda: os.close(1))
+    assert closed.returncode == 1  # `numlint check . >&-`
+    assert closed.stderr == b"", closed.stderr
+    for args in (["check", ".", "--no-cache"], ["check", ".", "--no-cache", "--output-format", "json"], ["rules"]):
+        read, write = os.pipe()
+        os.close(read)  # `| head -0`: the reader is gone before numlint writes
+        try:
+            gone = subprocess.run([sys.executable, "-m", "numlint", *args], cwd=tree, stdout=write,
+                                  stderr=subprocess.PIPE, timeout=120)
+        finally:
+            os.close(write)
+        assert gone.returncode == (0 if args == ["rules"] else 1)
+        assert gone.stderr == b"", gone.stderr
+
+
+def test_a_closed_stdin_is_one_line(tree):
+    result = subprocess.run([sys.executable, "-m", "numlint", "check", "-", "--stdin-filename", "m.py"], cwd=tree,
+                            capture_output=True, timeout=120, preexec_fn=lambda: os.close(0), stdin=None)
+    _no_traceback(result)
+    assert result.returncode == 1
+    assert b"standard input is closed" in result.stdout + result.stderr
+
+
+# -- symlinks out of the project -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("named", [False, True], ids=["found-in-folder", "named"])
+def test_fix_never_writes_through_a_symlink_out_of_the_project(tree, tmp_path, named):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    important = outside / "important.py"
+    important.write_text(HAZARDS)
+    (tree / "innocent.py").symlink_to(Path("..") / "outside" / "important.py")
+    (tree / "inside.py").write_text(HAZARDS)
+    (tree / "link_inside.py").symlink_to("inside.py")  # a link within the project is fine
+    args = ["innocent.py", "inside.py"] if named else ["."]
+    result = numlint("check", "--fix", "--output-format", "concise", *args, cwd=tree)
+    assert important.read_text() == HAZARDS  # untouched
+    assert result.returncode == 1
+    _no_traceback(result)
+    assert f"innocent.py:1:1: error: not fixed: it resolves to {important}, outside the folders being checked" in text(result)
+    assert "innocent.py:6:11: NUM101" in text(result)  # still reported
+    assert (tree / "inside.py").read_text() != HAZARDS  # the rest is fixed

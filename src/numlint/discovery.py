@@ -38,6 +38,25 @@ def discover(paths: Iterable[str], settings: Settings) -> List[Path]:
     return found
 
 
+def write_roots(paths: Iterable[str], settings: Settings) -> List[Path]:
+    """The folders `--fix` may write in: the project's, each folder checked, and the folder of each
+    file named. A file found in them may still resolve elsewhere (a committed symlink
+    `innocent.py -> ../outside/important.py`): see `outside`."""
+    roots = [real_path(settings.root)]
+    for raw in paths:
+        path = Path(raw)
+        roots.append(real_path(path) if path.is_dir() else real_path(path.absolute().parent))
+    return roots
+
+
+def outside(path: Path, roots: Iterable[Path]) -> Optional[Path]:
+    """Where `path` really is, when that lies outside every one of `roots`; None when inside."""
+    target = real_path(path)
+    if any(target == root or root in target.parents for root in roots):
+        return None
+    return target
+
+
 def excluded(path: Path, settings: Settings) -> bool:
     """Does `exclude` match a named path? Judged below the configuration's folder, or else below the
     working directory (where pre-commit runs), so folders above the project never match."""
