@@ -444,3 +444,25 @@ def test_fix_never_writes_through_a_symlink_out_of_the_project(tree, tmp_path, n
     assert f"innocent.py:1:1: error: not fixed: it resolves to {important}, outside the folders being checked" in text(result)
     assert "innocent.py:6:11: NUM101" in text(result)  # still reported
     assert (tree / "inside.py").read_text() != HAZARDS  # the rest is fixed
+
+
+# -- configuration and rule files that are not files -----------------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["fifo", "dev-zero", "huge"])
+def test_a_rule_file_that_is_not_a_small_file_is_one_line_and_no_hang(tree, kind):
+    rules = tree / "rules"
+    rules.mkdir()
+    target = rules / "PRJ001.toml"
+    if kind == "fifo":
+        os.mkfifo(target)
+    elif kind == "dev-zero":
+        target.symlink_to("/dev/zero")
+    else:
+        target.write_bytes(b"# " + b"x" * (5 * 1024 * 1024) + b"\n")
+    (tree / "pyproject.toml").write_text('[tool.numlint]\nrule-paths = ["rules"]\n')
+    result = numlint("check", ".", "--no-cache", cwd=tree)
+    assert result.returncode == 2
+    _no_traceback(result)
+    assert errors(result).startswith("numlint: error: ") and "PRJ001.toml: cannot read" in errors(result)
+    assert len(errors(result).splitlines()) == 1

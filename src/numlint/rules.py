@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import AbstractSet, Callable, Dict, FrozenSet, Iterable, List, Mapping, Optional, Tuple
 
-from numlint import bindings, patterns
+from numlint import bindings, patterns, smallfile
 from numlint.diagnostics import DISPLAY_ONLY, SAFE, UNSAFE
 from numlint.patterns import Pattern, PatternError
 
@@ -375,9 +375,9 @@ def _parse_pattern(text: str, where: str) -> Pattern:
 def _read_toml(path: Path) -> dict:
     where = str(path)
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
+        return tomllib.loads(smallfile.read_text(path))
     except (OSError, UnicodeDecodeError) as exc:
-        raise RuleError(f"{where}: cannot read: {exc}") from None
+        raise RuleError(f"{where}: cannot read: {exc.strerror if isinstance(exc, OSError) and exc.strerror else exc}") from None
     except tomllib.TOMLDecodeError as exc:
         raise RuleError(f"{where}: invalid TOML: {exc}") from None
     except RecursionError:
