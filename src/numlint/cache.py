@@ -294,9 +294,10 @@ def _entry_to_json(entry: _Entry) -> dict:
     return {"content": entry.content, "result": _result_to_json(entry.result), "extra": entry.extra}
 
 
-def _read_regular(path: Path, limit: int) -> Optional[bytes]:
-    """The bytes of a regular file, not through a symlink, or None (missing, a FIFO, too big...).
-    Opened non-blocking: a FIFO planted under the name must not hang the run."""
+def _read_regular(path: Path, limit: int, head: Optional[int] = None) -> Optional[bytes]:
+    """The bytes of a regular file (its first `head` bytes, if given), not through a symlink, or
+    None (missing, a FIFO, too big...). Opened non-blocking: a FIFO planted under the name must
+    not hang the run."""
     flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
     try:
         fd = os.open(path, flags)
@@ -308,7 +309,7 @@ def _read_regular(path: Path, limit: int) -> Optional[bytes]:
             return None
         with os.fdopen(fd, "rb") as handle:
             fd = -1
-            return handle.read(limit + 1)
+            return handle.read(limit + 1 if head is None else head)
     except OSError:
         return None
     finally:
@@ -322,7 +323,7 @@ def _ours(path: Path) -> bool:
     match = _NAME.match(path.name)
     if not match:
         return False
-    head = _read_regular(path, MAX_BYTES)
+    head = _read_regular(path, MAX_BYTES, head=200)
     if head is None or not head.startswith(_HEADER):
         return False
     return f'"key": "{match.group(1)}"'.encode() in head[:200]
