@@ -209,9 +209,13 @@ def _check_within_roots(files, paths, rules, selected, settings, mode, jobs, cac
     """`check_files`, except that `--fix` never writes a file that resolves outside the folders
     being checked (a symlink a repository ships): such a file is checked without fixing and
     reported."""
-    roots = write_roots(paths, settings) if mode.write else []
-    away = {index: target for index, target in ((i, outside(f, roots)) for i, f in enumerate(files) if mode.write)
-            if target is not None}
+    away = {}  # index of a file -> where it really is
+    if mode.write:
+        roots = write_roots(paths, settings)
+        for index, file in enumerate(files):
+            target = outside(file, roots)
+            if target is not None:
+                away[index] = target
     if not away:
         return check_files(files, rules, selected, settings, mode, jobs, cache, advance)
     inside = [i for i in range(len(files)) if i not in away]

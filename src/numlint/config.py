@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import FrozenSet, Iterable, List, Mapping, Optional, Sequence, Tuple
 
 from numlint import smallfile
+from numlint.cache import CacheLocationError, contained_dir
 from numlint.rules import Rule, did_you_mean
 
 if sys.version_info >= (3, 11):
@@ -95,8 +96,6 @@ def _string(value, key: str, where: Path) -> str:
 def _cache_dir(table, base: Path, where: Path) -> Optional[Path]:
     """`cache-dir`, which must stay inside the project or the user's cache folder: a repository's
     configuration must not make numlint write (and prune old results) elsewhere."""
-    from numlint.cache import CacheLocationError, contained_dir
-
     if "cache-dir" not in table:
         return None
     directory = base / _string(table["cache-dir"], "cache-dir", where)
@@ -124,12 +123,11 @@ def load_settings(path: Optional[Path], root: Path) -> Settings:
     for key in ("unsafe-fixes", "respect-gitignore", "force-exclude"):
         if key in table and not isinstance(table[key], bool):
             raise ConfigError(f"{path}: [tool.numlint] {key} must be true or false")
-    origins = {key: f"{path}: [tool.numlint] {key}" for key in ("select", "extend-select", "ignore", "extend-ignore")}
-    origins.update((f"per-file-ignores.{k}", f"{path}: [tool.numlint] per-file-ignores {k!r}") for k in per_file)
+    here = f"{path}: [tool.numlint]"
     selectors = tuple(
-        (origins[key], _strings(table[key], key, path)) for key in ("select", "extend-select", "ignore", "extend-ignore")
-        if key in table
-    ) + tuple((origins[f"per-file-ignores.{k}"], _strings(v, f"per-file-ignores.{k}", path)) for k, v in per_file.items())
+        (f"{here} {key}", _strings(table[key], key, path))
+        for key in ("select", "extend-select", "ignore", "extend-ignore") if key in table
+    ) + tuple((f"{here} per-file-ignores {k!r}", _strings(v, f"per-file-ignores.{k}", path)) for k, v in per_file.items())
     return Settings(
         root=base,
         source=path,
