@@ -315,7 +315,7 @@ class FileChecker:
         if rendered.imports:
             edits.append(self._import_edit(rendered.imports))
         edits.sort(key=lambda e: (e.start_offset, e.end_offset))
-        title = hit.rule.fix_title.format(fix=shown(rendered.code))
+        title = hit.rule.title_for(shown(rendered.code))
         return Fix(hit.pattern.fix_safety, title, tuple(edits))
 
     def _elsewhere(self, hit: _Hit, reason: Optional[str] = None) -> str:

@@ -8,22 +8,26 @@ import sys
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import List, Optional, Sequence
+from typing import Callable, List, Optional, Sequence
 
 import click
 
 from numlint import __version__, notebook, source
-from numlint.cache import Cache, fingerprint
-from numlint.config import ConfigError, find_pyproject, load_settings, select_rules, split_codes
+from numlint.cache import Cache, CacheLocationError, contained_dir, fingerprint, user_secret
+from numlint.config import ConfigError, check_selectors, find_pyproject, load_settings, select_rules, split_codes
 from numlint.diagnostics import SAFE, UNSAFE, FileError, FileResult
-from numlint.discovery import discover, excluded
+from numlint.discovery import discover, excluded, outside, write_roots
 from numlint.report import FORMATS, concise
 from numlint.report.full import make_console
 from numlint.report.paths import place
+from numlint.report.text import printable
 from numlint.rules import RuleError, registry
 from numlint.runner import Mode, check_contained, check_files, original_text, summary_counts
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+# Each worker process holds the rules and a parsed file: beyond this, more processes only cost
+# memory (and `-j 100000` would fork that many at once).
+MAX_JOBS = 64
 
 
 class DefaultGroup(click.Group):
@@ -39,6 +43,52 @@ class DefaultGroup(click.Group):
 @click.version_option(__version__, prog_name="numlint")
 def main() -> None:
     """Find and fix numerical hazards (overflow, underflow, cancellation, NaN) in array code."""
+    _ensure_standard_streams()
+
+
+_STDIN_CLOSED = False
+
+
+def _ensure_standard_streams() -> None:
+    """A closed standard stream (`numlint check . >&-`, `<&-`) becomes /dev/null: output goes
+    nowhere instead of raising, and no file numlint opens later takes fd 0, 1 or 2 by accident."""
+    global _STDIN_CLOSED
+    for fd, name in ((0, "stdin"), (1, "stdout"), (2, "stderr")):
+        try:
+            os.fstat(fd)
+        except OSError:
+            opened = os.open(os.devnull, os.O_RDWR)  # the lowest free descriptor: this one
+            if opened != fd:
+                os.dup2(opened, fd)
+                os.close(opened)
+            _STDIN_CLOSED = _STDIN_CLOSED or fd == 0
+        if getattr(sys, name) is None:
+            setattr(sys, name, open(fd, "r" if fd == 0 else "w", closefd=False, encoding="utf-8", errors="backslashreplace"))
+
+
+def _read_stdin() -> bytes:
+    if _STDIN_CLOSED or sys.stdin is None:
+        raise source.SourceError("cannot read: standard input is closed")
+    try:
+        return sys.stdin.buffer.read()
+    except OSError as exc:
+        raise source.SourceError(f"cannot read standard input: {exc.strerror or exc}") from None
+
+
+def _write_out(write: Callable[[], None]) -> None:
+    """One output step. A reader that went away (`numlint check . | head -1`) ends the output
+    quietly: the exit code stays the run's."""
+    try:
+        write()
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # Later writes, and the interpreter's own flush at exit, go to /dev/null instead of raising.
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            os.close(devnull)
+        except (OSError, ValueError, AttributeError):
+            pass
 
 
 @dataclass
@@ -47,8 +97,12 @@ class _Options:
 
 
 def _fail(message: str) -> None:
-    click.echo(f"numlint: error: {message}", err=True)
+    click.echo(f"numlint: error: {printable(message)}", err=True)
     sys.exit(EXIT_ERROR)
+
+
+def _warn(message: str) -> None:
+    click.echo(f"numlint: warning: {printable(message)}", err=True)
 
 
 @main.command()
@@ -65,8 +119,8 @@ def _fail(message: str) -> None:
 @click.option("--config", "config_path", type=click.Path(dir_okay=False), help="The pyproject.toml to read.")
 @click.option("--stdin-filename", help="The path of the file read from standard input, for messages and config.")
 @click.option("--color/--no-color", default=None, help="Colour the output (default: only on a terminal).")
-@click.option("-j", "--jobs", type=click.IntRange(min=1), default=None,
-              help="Processes to use (default: one per core).")
+@click.option("-j", "--jobs", type=click.IntRange(min=1, max=MAX_JOBS), default=None,
+              help=f"Processes to use (default: one per core; at most {MAX_JOBS}).")
 @click.option("--no-cache", is_flag=True, help="Check every file, ignoring results cached by earlier runs.")
 @click.option("--cache-dir", type=click.Path(file_okay=False), help="Where to keep cached results (default: .numlint_cache).")
 @click.option("--force-exclude/--no-force-exclude", default=None,
@@ -84,24 +138,32 @@ def check(paths, fix, unsafe_fixes, diff, select, extend_select, ignore, output_
         if force_exclude is not None:
             settings = replace(settings, force_exclude=force_exclude)
         rules = registry(settings.rule_paths)
+        check_selectors(settings, rules)
+        if select and not split_codes(select):
+            raise ConfigError(f"--select {' '.join(map(repr, select))}: selects no rule")
         selected = select_rules(
             rules,
             split_codes(select) if select else settings.select,
             split_codes(extend_select) + settings.extend_select,
             split_codes(ignore) + settings.ignore,
         )
+        if not selected:
+            raise ConfigError("no rule is selected: the selection and ignores leave nothing to check")
         unsafe = settings.unsafe_fixes if unsafe_fixes is None else unsafe_fixes
         mode = Mode(fix=fix or diff, write=fix and not diff and not from_stdin, unsafe=unsafe)
         if from_stdin and stdin_filename and settings.force_exclude and excluded(Path(stdin_filename), settings):
-            data = sys.stdin.buffer.read()  # an excluded file: nothing to report, and --fix gives it back as is
+            try:
+                data = _read_stdin()  # an excluded file: nothing to report, and --fix gives it back as is
+            except source.SourceError:
+                data = b""
             if fix and not diff:
-                sys.stdout.buffer.write(data)
+                _write_out(lambda: sys.stdout.buffer.write(data))
             sys.exit(EXIT_CLEAN)
         if from_stdin:
             stdin_name = stdin_filename or "-"
             try:
                 decode = notebook.loads if notebook.is_notebook(stdin_name) else source.decode
-                stdin_file = decode(sys.stdin.buffer.read())
+                stdin_file = decode(_read_stdin())
             except source.SourceError as exc:  # like an undecodable file: reported, exit 1
                 stdin_file = None
                 results = [FileResult(stdin_name, errors=(FileError(str(exc)),))]
@@ -110,8 +172,8 @@ def check(paths, fix, unsafe_fixes, diff, select, extend_select, ignore, output_
                 results = [check_contained(stdin_file, chosen, stdin_name, mode)]
             originals = {results[0].path: stdin_file.text} if stdin_file is not None else {}
             if fix and not diff and stdin_file is not None:
-                sys.stdout.buffer.write(stdin_file.encode(results[0].fixed_source or stdin_file.text))
-                sys.stdout.flush()
+                fixed = stdin_file.encode(results[0].fixed_source or stdin_file.text)
+                _write_out(lambda: sys.stdout.buffer.write(fixed))
                 # stdout is the file; what is left to say (errors, remaining findings) goes to stderr
                 for line in concise.lines(results):
                     click.echo(line, err=True)
@@ -120,7 +182,8 @@ def check(paths, fix, unsafe_fixes, diff, select, extend_select, ignore, output_
             files = discover(paths or ["."], settings)
             cache = None if no_cache or mode.fix else _open_cache(cache_dir, settings, rules, selected)
             with _progress(len(files), output_format) as advance:
-                results = check_files(files, rules, selected, settings, mode, jobs or _cores(), cache, advance)
+                results = _check_within_roots(files, paths or ["."], rules, selected, settings, mode, jobs or _cores(),
+                                              cache, advance)
             if cache is not None:
                 cache.save()
             originals = {r.path: original_text(Path(r.path)) for r in results if diff and r.fixed_source}
@@ -129,16 +192,43 @@ def check(paths, fix, unsafe_fixes, diff, select, extend_select, ignore, output_
         return
     options = _Options(color=color)
     if diff:
-        changed = _print_diffs(results, originals)
+        changed = sum(1 for r in results if r.fixed_source is not None and originals.get(r.path) is not None)
         internal = any(e.code for r in results for e in r.errors)
+        _write_out(lambda: _print_diffs(results, originals))
         sys.exit(EXIT_ERROR if internal else EXIT_FINDINGS if changed and not exit_zero else EXIT_CLEAN)
     if statistics:
-        _print_statistics(results, rules)
+        _write_out(lambda: _print_statistics(results, rules))
     else:
-        FORMATS[output_format](results, sys.stdout, options)
+        _write_out(lambda: FORMATS[output_format](results, sys.stdout, options))
         if output_format == "full":
-            _print_summary(results, fix, unsafe)
+            _write_out(lambda: _print_summary(results, fix, unsafe))
     sys.exit(_exit_code(results, exit_zero))
+
+
+def _check_within_roots(files, paths, rules, selected, settings, mode, jobs, cache, advance) -> List[FileResult]:
+    """`check_files`, except that `--fix` never writes a file that resolves outside the folders
+    being checked (a symlink a repository ships): such a file is checked without fixing and
+    reported."""
+    away = {}  # index of a file -> where it really is
+    if mode.write:
+        roots = write_roots(paths, settings)
+        for index, file in enumerate(files):
+            target = outside(file, roots)
+            if target is not None:
+                away[index] = target
+    if not away:
+        return check_files(files, rules, selected, settings, mode, jobs, cache, advance)
+    inside = [i for i in range(len(files)) if i not in away]
+    results: List[Optional[FileResult]] = [None] * len(files)
+    for index, result in zip(inside, check_files([files[i] for i in inside], rules, selected, settings, mode, jobs,
+                                                 cache, advance)):
+        results[index] = result
+    checked = check_files([files[i] for i in away], rules, selected, settings, Mode(unsafe=mode.unsafe), jobs, cache,
+                          advance)
+    for index, result in zip(away, checked):
+        note = FileError(f"not fixed: it resolves to {away[index]}, outside the folders being checked")
+        results[index] = replace(result, errors=result.errors + (note,))
+    return results  # type: ignore[return-value]
 
 
 def _cores() -> int:
@@ -148,11 +238,23 @@ def _cores() -> int:
         return os.cpu_count() or 1
 
 
-def _open_cache(cache_dir, settings, rules, selected):
-    directory = Path(cache_dir) if cache_dir else (settings.cache_dir or settings.root / ".numlint_cache")
+def _open_cache(cache_dir, settings, rules, selected) -> Optional[Cache]:
+    if cache_dir:  # named on the command line: the user's own choice, wherever it is
+        directory = Path(cache_dir)
+    else:
+        # From the project (its configuration, or a committed `.numlint_cache` symlink): it must
+        # not lead numlint to write or delete outside the project.
+        try:
+            directory = contained_dir(settings.cache_dir or settings.root / ".numlint_cache", settings.root)
+        except CacheLocationError as exc:
+            _warn(f"not using the results cache: {exc}")
+            return None
+    secret = user_secret()
+    if secret is None:  # no private key to name the index by: a guessable name could be planted
+        return None
     parts = [",".join(sorted(selected)), repr(sorted(settings.per_file_ignores.items())), str(settings.root)]
     parts += [Path(rule.path).read_text(encoding="utf-8") for rule in rules.values()]
-    return Cache(directory, fingerprint(parts))
+    return Cache(directory, fingerprint(parts, secret))
 
 
 @contextmanager
@@ -181,6 +283,10 @@ def _exit_code(results: Sequence[FileResult], exit_zero: bool) -> int:
 
 def _print_diffs(results: Sequence[FileResult], originals) -> int:
     changed = 0
+    # The diff is the files' own text, to be applied (`git apply`); on a terminal it is shown
+    # with control characters escaped, like everything else numlint prints there.
+    terminal = sys.stdout.isatty()
+    write = sys.stdout.writelines if not terminal else lambda lines: sys.stdout.writelines(_shown(lines))
     for result in results:
         before = originals.get(result.path)
         if result.fixed_source is None or before is None:
@@ -190,12 +296,12 @@ def _print_diffs(results: Sequence[FileResult], originals) -> int:
             numbers = result.cells.cells
             pairs = zip(notebook.cell_texts(before, numbers), notebook.cell_texts(result.fixed_source, numbers))
             for (number, old), (_, new) in pairs:
-                sys.stdout.writelines(_unified(old, new, f"{result.path}:cell {number}"))
+                write(_unified(old, new, f"{result.path}:cell {number}"))
             continue
-        sys.stdout.writelines(_unified(before, result.fixed_source, result.path))
+        write(_unified(before, result.fixed_source, result.path))
     for result in results:
         for error in result.errors:
-            click.echo(f"{place(result, error.location)}: error: {error.message}", err=True)
+            click.echo(printable(f"{place(result, error.location)}: error: {error.message}"), err=True)
     if changed:
         click.echo(f"Would fix {sum(r.fixes_applied for r in results)} finding(s) in {changed} file(s).", err=True)
     return changed
@@ -210,7 +316,14 @@ def _unified(before: str, after: str, name: str):
 
 def _diff_name(side: str, path: str) -> str:
     # git-style a/ b/ prefixes for relative paths, so `git apply` and `patch -p1` take the diff.
-    return path if Path(path).is_absolute() else f"{side}/{Path(path).as_posix()}"
+    # A newline in a name would end the header line: names are escaped like everywhere else.
+    return printable(path if Path(path).is_absolute() else f"{side}/{Path(path).as_posix()}")
+
+
+def _shown(lines):
+    for line in lines:
+        body = line.rstrip("\r\n")
+        yield printable(body) + line[len(body):]
 
 
 def _print_statistics(results: Sequence[FileResult], rules) -> None:
@@ -258,7 +371,7 @@ def list_rules(output_format: str) -> None:
         _fail(str(exc))
         return
     render = {"json": rules_json, "markdown": rules_markdown, "text": rules_table}[output_format]
-    click.echo(render(rules), nl=False)
+    _write_out(lambda: click.echo(render(rules), nl=False))
 
 
 @main.command("test-rule")
@@ -287,7 +400,7 @@ def test_rule(paths) -> None:
         if failures:
             failed = True
             for failure in failures:
-                click.echo(f"FAIL {failure}")
+                click.echo(printable(f"FAIL {failure}"))
         click.echo(f"{rule.code} {rule.name}: {len(rule.examples) - len(failures)} of {len(rule.examples)} examples pass")
     sys.exit(EXIT_FINDINGS if failed else EXIT_CLEAN)
 
@@ -306,7 +419,7 @@ def explain_rule(selector: str) -> None:
     matches = [r for r in rules.values() if r.code == selector.upper() or r.name == selector.lower()]
     if not matches:
         _fail(f"unknown rule {selector!r} (see `numlint rules`)")
-    click.echo(explain(matches[0]), nl=False)
+    _write_out(lambda: click.echo(explain(matches[0]), nl=False))
 
 
 

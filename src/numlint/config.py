@@ -10,7 +10,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import FrozenSet, Iterable, List, Mapping, Optional, Sequence, Tuple
 
-from numlint.rules import Rule
+from numlint import smallfile
+from numlint.cache import CacheLocationError, contained_dir
+from numlint.rules import Rule, did_you_mean
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -48,6 +50,9 @@ class Settings:
     respect_gitignore: bool = True
     cache_dir: Optional[Path] = None
     force_exclude: bool = False  # excludes apply to files named on the command line too (pre-commit)
+    # Every rule selector of the configuration, with where it was written ("pyproject.toml:
+    # [tool.numlint] ignore"), so an unknown code is reported at its real source.
+    selectors: Tuple[Tuple[str, Tuple[str, ...]], ...] = ()
 
 
 def find_pyproject(start: Path) -> Optional[Path]:
@@ -57,15 +62,21 @@ def find_pyproject(start: Path) -> Optional[Path]:
     for candidate in [folder, *folder.parents]:
         path = candidate / "pyproject.toml"
         if path.is_file():
-            try:
-                data = tomllib.loads(path.read_text(encoding="utf-8"))
-            except (OSError, UnicodeDecodeError) as exc:
-                raise ConfigError(f"{path}: cannot read: {exc}") from None
-            except tomllib.TOMLDecodeError as exc:
-                raise ConfigError(f"{path}: invalid TOML: {exc}") from None
-            if "numlint" in data.get("tool", {}):
+            tool = _read_toml(path).get("tool", {})
+            if isinstance(tool, dict) and "numlint" in tool:
                 return path
     return None
+
+
+def _read_toml(path: Path) -> dict:
+    try:
+        return tomllib.loads(smallfile.read_text(path))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror if isinstance(exc, OSError) and exc.strerror else exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+    except RecursionError:
+        raise ConfigError(f"{path}: invalid TOML: nested too deeply") from None
 
 
 def _strings(value, key: str, where: Path) -> Tuple[str, ...]:
@@ -82,21 +93,29 @@ def _string(value, key: str, where: Path) -> str:
     return value
 
 
+def _cache_dir(table, base: Path, where: Path) -> Optional[Path]:
+    """`cache-dir`, which must stay inside the project or the user's cache folder: a repository's
+    configuration must not make numlint write (and prune old results) elsewhere."""
+    if "cache-dir" not in table:
+        return None
+    directory = base / _string(table["cache-dir"], "cache-dir", where)
+    try:
+        return contained_dir(directory, base)
+    except CacheLocationError as exc:
+        raise ConfigError(f"{where}: [tool.numlint] cache-dir: {exc}") from None
+
+
 def load_settings(path: Optional[Path], root: Path) -> Settings:
     if path is None:
         return Settings(root=root.resolve())
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read: {exc}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
-    table = data.get("tool", {}).get("numlint", {})
+    tool = _read_toml(path).get("tool", {})
+    table = tool.get("numlint", {}) if isinstance(tool, dict) else {}
     if not isinstance(table, dict):
         raise ConfigError(f"{path}: [tool.numlint] must be a table")
     unknown = sorted(set(table) - KNOWN_KEYS)
     if unknown:
-        raise ConfigError(f"{path}: unknown [tool.numlint] key {unknown[0]!r} (known: {', '.join(sorted(KNOWN_KEYS))})")
+        hint = did_you_mean(unknown[0], KNOWN_KEYS) or f" (known: {', '.join(sorted(KNOWN_KEYS))})"
+        raise ConfigError(f"{path}: unknown [tool.numlint] key {unknown[0]!r}{hint}")
     per_file = table.get("per-file-ignores", {})
     if not isinstance(per_file, dict):
         raise ConfigError(f"{path}: [tool.numlint] per-file-ignores must be a table of pattern = [codes]")
@@ -104,9 +123,15 @@ def load_settings(path: Optional[Path], root: Path) -> Settings:
     for key in ("unsafe-fixes", "respect-gitignore", "force-exclude"):
         if key in table and not isinstance(table[key], bool):
             raise ConfigError(f"{path}: [tool.numlint] {key} must be true or false")
+    here = f"{path}: [tool.numlint]"
+    selectors = tuple(
+        (f"{here} {key}", _strings(table[key], key, path))
+        for key in ("select", "extend-select", "ignore", "extend-ignore") if key in table
+    ) + tuple((f"{here} per-file-ignores {k!r}", _strings(v, f"per-file-ignores.{k}", path)) for k, v in per_file.items())
     return Settings(
         root=base,
         source=path,
+        selectors=selectors,
         select=_strings(table["select"], "select", path) if "select" in table else None,
         extend_select=_strings(table.get("extend-select", []), "extend-select", path),
         ignore=_strings(table.get("ignore", []), "ignore", path) + _strings(table.get("extend-ignore", []), "extend-ignore", path),
@@ -116,7 +141,7 @@ def load_settings(path: Optional[Path], root: Path) -> Settings:
         rule_paths=tuple(str((base / p).resolve()) for p in _strings(table.get("rule-paths", []), "rule-paths", path)),
         unsafe_fixes=bool(table.get("unsafe-fixes", False)),
         respect_gitignore=bool(table.get("respect-gitignore", True)),
-        cache_dir=(base / _string(table["cache-dir"], "cache-dir", path)) if "cache-dir" in table else None,
+        cache_dir=_cache_dir(table, base, path),
         force_exclude=bool(table.get("force-exclude", False)),
     )
 
@@ -140,8 +165,16 @@ def _expand(selector: str, rules: Mapping[str, Rule], where: str) -> FrozenSet[s
         if code == selector.upper() or rule.name == selector.lower() or code.startswith(selector.upper())
     }
     if not matched:
-        raise ConfigError(f"{where}: unknown rule selector {selector!r} (see `numlint rules`)")
+        hint = did_you_mean(selector.lower(), [rule.name for rule in rules.values()]) or " (see `numlint rules`)"
+        raise ConfigError(f"{where}: unknown rule selector {selector!r}{hint}")
     return frozenset(matched)
+
+
+def check_selectors(settings: Settings, rules: Mapping[str, Rule]) -> None:
+    """Every selector of the configuration names a rule; an error names the file and the key."""
+    for where, selectors in settings.selectors:
+        for selector in selectors:
+            _expand(selector, rules, where)
 
 
 def select_rules(
@@ -149,19 +182,21 @@ def select_rules(
     select: Optional[Sequence[str]],
     extend_select: Sequence[str] = (),
     ignore: Sequence[str] = (),
-    where: str = "--select",
+    where: Tuple[str, str, str] = ("--select", "--extend-select", "--ignore"),
 ) -> FrozenSet[str]:
-    """The codes that run: the default set (or `select`), plus `extend_select`, minus `ignore`."""
+    """The codes that run: the default set (or `select`), plus `extend_select`, minus `ignore`.
+    `where` names the source of each list in errors (configuration selectors are checked first,
+    by `check_selectors`, so what is left to fail comes from the command line)."""
     if select is None:
         chosen = {code for code, rule in rules.items() if rule.default}
     else:
         chosen = set()
         for selector in select:
-            chosen |= _expand(selector, rules, where)
+            chosen |= _expand(selector, rules, where[0])
     for selector in extend_select:
-        chosen |= _expand(selector, rules, where)
+        chosen |= _expand(selector, rules, where[1])
     for selector in ignore:
-        chosen -= _expand(selector, rules, where)
+        chosen -= _expand(selector, rules, where[2])
     return frozenset(chosen)
 
 

@@ -38,6 +38,25 @@ def discover(paths: Iterable[str], settings: Settings) -> List[Path]:
     return found
 
 
+def write_roots(paths: Iterable[str], settings: Settings) -> List[Path]:
+    """The folders `--fix` may write in: the project's, each folder checked, and the folder of each
+    file named. A file found in them may still resolve elsewhere (a committed symlink
+    `innocent.py -> ../outside/important.py`): see `outside`."""
+    roots = [real_path(settings.root)]
+    for raw in paths:
+        path = Path(raw)
+        roots.append(real_path(path) if path.is_dir() else real_path(path.absolute().parent))
+    return roots
+
+
+def outside(path: Path, roots: Iterable[Path]) -> Optional[Path]:
+    """Where `path` really is, when that lies outside every one of `roots`; None when inside."""
+    target = real_path(path)
+    if any(target == root or root in target.parents for root in roots):
+        return None
+    return target
+
+
 def excluded(path: Path, settings: Settings) -> bool:
     """Does `exclude` match a named path? Judged below the configuration's folder, or else below the
     working directory (where pre-commit runs), so folders above the project never match."""
@@ -79,12 +98,60 @@ def _special(path: Path) -> bool:
         return False
 
 
+# `git ls-files` in a stranger's repository runs with that repository's `.git/config`, which can
+# name commands: `core.fsmonitor` runs a program on every index read. Settings given with `-c`
+# outrank every configuration file (and `include.path`), so these switch off each setting
+# ls-files consults that could run something or write to the repository. `ls-files` is a
+# built-in, so `[alias]` entries (`!cmd`) are never consulted; it runs no hooks, filters or pager.
+_GIT_SAFE = (
+    "-c", "core.fsmonitor=false",  # a hook program (or daemon) run on index reads
+    "-c", "core.untrackedCache=false",  # would write the index (and `feature.manyFiles` turns it on)
+    "-c", "core.pager=cat",
+)
+# The user's environment may carry git settings too (`GIT_CONFIG_COUNT`/`_KEY_n`/`_VALUE_n`,
+# `GIT_CONFIG_PARAMETERS`, an external diff or ssh program): none is needed to list files.
+_GIT_ENV_DROPPED = ("GIT_CONFIG", "GIT_EXTERNAL_DIFF", "GIT_SSH", "GIT_ASKPASS", "GIT_EDITOR", "GIT_PAGER",
+                    "GIT_EXEC_PATH", "GIT_TRACE")
+
+
+def _git_environment() -> dict:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(_GIT_ENV_DROPPED)}
+    env.update(
+        GIT_CONFIG_NOSYSTEM="1",  # the system configuration is not needed to list files
+        GIT_OPTIONAL_LOCKS="0",  # never refresh (write) the index of the tree being checked
+        GIT_TERMINAL_PROMPT="0",
+        GIT_PAGER="cat",
+        PAGER="cat",
+    )
+    return env
+
+
+def _find_git() -> Optional[str]:
+    """The `git` program on PATH, by absolute directories only: a relative PATH entry (`.`, or an
+    empty one) — or Windows' habit of trying the current folder first — would run a `git` planted
+    in the repository being checked."""
+    names = ["git"]
+    if os.name == "nt":
+        names = ["git" + ext.lower() for ext in os.environ.get("PATHEXT", ".EXE").split(os.pathsep) if ext]
+    for folder in os.environ.get("PATH", os.defpath).split(os.pathsep):
+        if not folder or not os.path.isabs(folder):
+            continue
+        for name in names:
+            candidate = os.path.join(folder, name)
+            if os.path.isfile(candidate) and os.access(candidate, os.X_OK):
+                return candidate
+    return None
+
+
 def _git_visible(folder: Path) -> Optional[Set[Path]]:
     """Files git tracks or would track under `folder`; None when it is not in a git work tree."""
+    git = _find_git()
+    if git is None:
+        return None
     try:
         result = subprocess.run(
-            ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z", "--", "."],
-            cwd=folder, capture_output=True, timeout=60,
+            [git, *_GIT_SAFE, "ls-files", "--cached", "--others", "--exclude-standard", "-z", "--", "."],
+            cwd=folder, capture_output=True, timeout=60, stdin=subprocess.DEVNULL, env=_git_environment(),
         )
     except (OSError, subprocess.SubprocessError):
         return None

@@ -6,13 +6,14 @@ The registry is built by reading the folder, never from a hand-kept list. See
 
 from __future__ import annotations
 
+import difflib
 import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import AbstractSet, Dict, FrozenSet, Iterable, List, Mapping, Optional, Tuple
+from typing import AbstractSet, Callable, Dict, FrozenSet, Iterable, List, Mapping, Optional, Tuple
 
-from numlint import bindings, patterns
+from numlint import bindings, patterns, smallfile
 from numlint.diagnostics import DISPLAY_ONLY, SAFE, UNSAFE
 from numlint.patterns import Pattern, PatternError
 
@@ -84,6 +85,10 @@ class Rule:
     frameworks: Tuple[str, ...] = ()  # only code in these frameworks (a gradient hazard needs autograd)
     consumers: Tuple[str, ...] = ()  # only when the value reaches one of these ops (a -inf mask, a softmax)
 
+    def title_for(self, fix: str) -> str:
+        """The fix title with `{fix}` expanded (our own substitution; see `expand`)."""
+        return expand(self.fix_title, fix=fix)
+
     @property
     def fixable(self) -> bool:
         return any(p.fixes for p in self.patterns)
@@ -148,42 +153,272 @@ def _as_list(value) -> List:
     return list(value) if isinstance(value, list) else [value]
 
 
-def load_rule(path: Path) -> Rule:
+# -- the rule file format, declared once -----------------------------------------------------------
+#
+# Each table of a rule file maps its keys to a checker of the value. Every key is declared here and
+# nowhere else: an unknown key is an error (a misspelt `fix_safety` must not silently make an
+# unsafe fix safe), and so is a value of the wrong type or outside its choices.
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_CONTROL_LINE = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+MAX_PATTERN_DEPTH = 32  # the built-in rules need 6; deeper ones would only cost stack at check time
+_DTYPES = ("float16", "float32", "float64")
+_EXTREME_CHECKS = ("finite",)
+
+
+def _line(value, what: str) -> str:
+    """A one-line text shown to users (message, fix title, help): no newline, no control character."""
+    if not isinstance(value, str):
+        raise RuleError(f"{what} must be a string")
+    if _CONTROL_LINE.search(value):
+        raise RuleError(f"{what} must be one line without control characters")
+    return value
+
+
+def _text(value, what: str) -> str:
+    """Documentation text: several lines allowed, no other control character."""
+    if not isinstance(value, str):
+        raise RuleError(f"{what} must be a string")
+    if _CONTROL.search(value.replace("\r\n", "\n")):
+        raise RuleError(f"{what} must not hold control characters")
+    return value
+
+
+def _boolean(value, what: str) -> bool:
+    if not isinstance(value, bool):
+        raise RuleError(f"{what} must be true or false")
+    return value
+
+
+def _one_of(*choices: str, label: Optional[str] = None):
+    def check(value, what: str) -> str:
+        if value not in choices:
+            hint = did_you_mean(str(value), choices)
+            listed = label or "one of " + ", ".join(repr(c) for c in choices)
+            raise RuleError(f"{what} must be {listed}, not {_short(repr(value), 80)}{hint}")
+        return value
+    return check
+
+
+def _strings(item=_line):
+    """One string or a list of them (`unless = "max_shifted($x)"` or a list of guards)."""
+    def check(value, what: str) -> List[str]:
+        values = value if isinstance(value, list) else [value]
+        if not values and isinstance(value, list):
+            return []
+        return [item(v, what) for v in values]
+    return check
+
+
+def _string_list(value, what: str) -> List[str]:
+    if not isinstance(value, list):
+        raise RuleError(f"{what} must be a list of strings")
+    return [_text(v, what) for v in value]
+
+
+def _frameworks(value, what: str) -> List[str]:
+    return [_one_of(*sorted(bindings.FRAMEWORKS))(v, what) for v in _strings()(value, what)]
+
+
+def _ops(value, what: str) -> List[str]:
+    from numlint.ops import OP_SIGNATURES
+
+    check = _one_of(*sorted(OP_SIGNATURES), label="a canonical op (docs/writing-rules.md)")
+    return [check(v, what) for v in _strings()(value, what)]
+
+
+def _codes(value, what: str) -> List[str]:
+    codes = _strings()(value, what)
+    for code in codes:
+        if not CODE.match(code):
+            raise RuleError(f"{what}: {code!r} must look like NUM101")
+    return codes
+
+
+def _cases(value, what: str) -> list:
+    """`[numeric]` inputs: expressions for `x`, or tables of inputs with an optional dtype."""
+    if not isinstance(value, list):
+        raise RuleError(f"{what} must be a list")
+    for case in value:
+        if isinstance(case, str):
+            continue
+        if not isinstance(case, dict):
+            raise RuleError(f"{what}: each input is a string or a table of strings")
+        for name, expression in case.items():
+            if name == "dtype":
+                _one_of(*_DTYPES)(expression, f"{what}: dtype")
+            elif not name.isidentifier() or not isinstance(expression, str):
+                raise RuleError(f"{what}: input {name!r} must be a name with a string expression")
+    return value
+
+
+RULE_KEYS: Dict[str, Callable] = {
+    "code": _line, "name": _line, "message": _line, "fix-title": _line,
+    "fix-safety": _one_of(*SAFETIES), "default": _boolean,
+    "supersedes": _codes, "frameworks": _frameworks, "consumers": _ops,
+    "patterns": None, "examples": None, "docs": None, "numeric": None,  # tables, checked below
+}
+PATTERN_KEYS: Dict[str, Callable] = {
+    "match": _line, "unless": _strings(), "when": _strings(), "fix": _strings(),
+    "fix-safety": _one_of(*SAFETIES), "help": _line, "frameworks": _frameworks,
+}
+EXAMPLE_KEYS: Dict[str, Callable] = {
+    "framework": lambda v, what: _one_of(*sorted(bindings.FRAMEWORKS))(v, what),
+    "bad": _text, "fixed": _text, "good": _text, "title": _line, "result": _line,
+}
+DOCS_KEYS: Dict[str, Callable] = {"what": _text, "why": _text, "fix-safety": _text, "references": _string_list}
+NUMERIC_KEYS: Dict[str, Callable] = {
+    "ordinary": _cases, "extreme": _cases, "gradient": _boolean, "scalar": _boolean,
+    "extreme-check": _one_of(*_EXTREME_CHECKS),
+}
+REQUIRED = ("code", "name", "message", "patterns", "examples")
+# Placeholders each template may use (see `expand`).
+TEMPLATE_FIELDS: Dict[str, Tuple[str, ...]] = {"fix-title": ("fix",)}
+
+
+def did_you_mean(key: str, known: Iterable[str]) -> str:
+    """` (did you mean 'fix-safety'?)` for the nearest known key, or "" when none is near."""
+    close = difflib.get_close_matches(key, list(known), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _check_table(table, keys: Mapping[str, Optional[Callable]], where: str) -> dict:
+    """Every key known, every value of its declared type; `where` names the file and the table."""
+    if not isinstance(table, dict):
+        raise RuleError(f"{where} must be a table")
+    for key, value in table.items():
+        if key not in keys:
+            hint = did_you_mean(key, keys) or f" (known: {', '.join(sorted(keys))})"
+            raise RuleError(f"{where}: unknown key {key!r}{hint}")
+        check = keys[key]
+        if check is not None:
+            check(value, f"{where}: {key}")
+    return table
+
+
+def _tables(value, what: str) -> list:
+    if not isinstance(value, list) or not all(isinstance(t, dict) for t in value):
+        raise RuleError(f"{what} must be an array of tables ([[{what.rsplit(': ', 1)[-1]}]])")
+    return value
+
+
+# -- templates: our own substitution, not str.format -----------------------------------------------
+#
+# `str.format` on a rule's text is code: `{fix:>200000000}` allocates gigabytes and
+# `{fix.__class__}` reads object internals. A template here is text with `{name}` placeholders
+# from a fixed set, and `{{`/`}}` for literal braces; nothing else is interpreted.
+
+_TEMPLATE_TOKEN = re.compile(r"\{\{|\}\}|\{([^{}]*)\}|[{}]")
+
+
+def template_fields(template: str, allowed: Iterable[str], what: str) -> Tuple[str, ...]:
+    """The placeholders a template uses; RuleError for an unknown one or a stray brace."""
+    allowed = tuple(allowed)
+    found = []
+    for match in _TEMPLATE_TOKEN.finditer(template):
+        token = match.group()
+        if token in ("{{", "}}"):
+            continue
+        name = match.group(1)
+        if name is None:
+            raise RuleError(f"{what}: stray {token!r} (write {token * 2!r} for a literal brace)")
+        if name not in allowed:
+            known = ", ".join("{" + a + "}" for a in allowed) or "none"
+            hint = did_you_mean(name, allowed)
+            raise RuleError(f"{what}: unknown placeholder {{{name}}}{hint} (known: {known})")
+        found.append(name)
+    return tuple(found)
+
+
+def expand(template: str, **values: str) -> str:
+    """`template` with each `{name}` replaced by `values[name]`; `{{` and `}}` give braces.
+    Unknown placeholders are left as written (templates are checked when the rule loads)."""
+    def replace(match: "re.Match[str]") -> str:
+        token = match.group()
+        if token in ("{{", "}}"):
+            return token[0]
+        name = match.group(1)
+        return values[name] if name is not None and name in values else token
+    return _TEMPLATE_TOKEN.sub(replace, template)
+
+
+# -- patterns --------------------------------------------------------------------------------------
+
+
+def _pattern_depth(pattern: Pattern) -> int:
+    deepest, stack = 0, [(pattern, 1)]
+    while stack:  # not recursive: the pattern may be the deep thing
+        node, depth = stack.pop()
+        deepest = max(deepest, depth)
+        if isinstance(node, patterns.POp):
+            stack.extend((sub, depth + 1) for _, sub in node.args)
+        elif isinstance(node, patterns.PBind):
+            stack.append((node.pattern, depth + 1))
+    return deepest
+
+
+def _short(text: str, limit: int = 300) -> str:
+    return text if len(text) <= limit else f"{text[:limit // 2]} ... {text[-limit // 3:]}"
+
+
+def _parse_pattern(text: str, where: str) -> Pattern:
+    try:
+        pattern = patterns.parse(text)
+    except PatternError as exc:
+        raise RuleError(f"{where}: {_short(str(exc))}") from None
+    except (RecursionError, MemoryError):
+        raise RuleError(f"{where}: pattern nested too deeply (at most {MAX_PATTERN_DEPTH} levels)") from None
+    if _pattern_depth(pattern) > MAX_PATTERN_DEPTH:
+        raise RuleError(f"{where}: pattern nested too deeply (at most {MAX_PATTERN_DEPTH} levels)")
+    return pattern
+
+
+def _read_toml(path: Path) -> dict:
     where = str(path)
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        return tomllib.loads(smallfile.read_text(path))
     except (OSError, UnicodeDecodeError) as exc:
-        raise RuleError(f"{where}: cannot read: {exc}") from None
+        raise RuleError(f"{where}: cannot read: {exc.strerror if isinstance(exc, OSError) and exc.strerror else exc}") from None
     except tomllib.TOMLDecodeError as exc:
         raise RuleError(f"{where}: invalid TOML: {exc}") from None
-    for key in ("code", "name", "message", "patterns", "examples"):
+    except RecursionError:
+        raise RuleError(f"{where}: invalid TOML: nested too deeply") from None
+
+
+def load_rule(path: Path) -> Rule:
+    where = str(path)
+    data = _check_table(_read_toml(path), RULE_KEYS, where)
+    for key in REQUIRED:
         if key not in data:
             raise RuleError(f"{where}: missing required key {key!r}")
     code, name = data["code"], data["name"]
-    if not isinstance(code, str) or not CODE.match(code):
+    if not CODE.match(code):
         raise RuleError(f"{where}: code {code!r} must look like NUM101")
-    if not isinstance(name, str) or not NAME.match(name):
+    if not NAME.match(name):
         raise RuleError(f"{where}: name {name!r} must be kebab-case")
+    fix_title = data.get("fix-title", "Replace with `{fix}`")
+    template_fields(fix_title, TEMPLATE_FIELDS["fix-title"], f"{where}: fix-title")
+    docs = _check_table(data.get("docs", {}), DOCS_KEYS, f"{where}: [docs]")
+    numeric = _check_table(data.get("numeric", {}), NUMERIC_KEYS, f"{where}: [numeric]")
     default_safety = data.get("fix-safety", SAFE)
     rule_patterns = []
-    for index, raw in enumerate(data["patterns"]):
+    for index, raw in enumerate(_tables(data["patterns"], f"{where}: patterns")):
         here = f"{where}: patterns[{index}]"
+        _check_table(raw, PATTERN_KEYS, here)
+        if "match" not in raw:
+            raise RuleError(f"{here}: missing 'match'")
+        match = _parse_pattern(raw["match"], here)
         try:
-            match = patterns.parse(raw["match"])
             patterns.root_op(match)
-            fixes = tuple(patterns.parse(text) for text in _as_list(raw.get("fix")))
-        except KeyError:
-            raise RuleError(f"{here}: missing 'match'") from None
         except PatternError as exc:
-            raise RuleError(f"{here}: {exc}") from None
+            raise RuleError(f"{here}: {_short(str(exc))}") from None
+        fixes = tuple(_parse_pattern(text, f"{here}: fix") for text in _as_list(raw.get("fix")))
         known = set(patterns.metavariables(match))
         for template in fixes:
             missing = set(patterns.metavariables(template)) - known
             if missing:
                 raise RuleError(f"{here}: fix uses ${', $'.join(sorted(missing))}, which the pattern does not bind")
         safety = raw.get("fix-safety", default_safety)
-        if safety not in SAFETIES:
-            raise RuleError(f"{here}: fix-safety must be one of {', '.join(SAFETIES)}")
         guards = tuple(_guard(text, here, known) for text in _as_list(raw.get("unless")))
         conditions = tuple(_guard(text, here, known) for text in _as_list(raw.get("when")))
         rule_patterns.append(
@@ -191,17 +426,18 @@ def load_rule(path: Path) -> Rule:
                         _triggers(match) + _condition_words(conditions),
                         tuple(_as_list(raw.get("frameworks"))))
         )
+    if not rule_patterns:
+        raise RuleError(f"{where}: a rule needs at least one [[patterns]] table")
     examples = []
-    for index, raw in enumerate(data["examples"]):
+    for index, raw in enumerate(_tables(data["examples"], f"{where}: examples")):
+        here = f"{where}: examples[{index}]"
+        _check_table(raw, EXAMPLE_KEYS, here)
         if "framework" not in raw:
-            raise RuleError(f"{where}: examples[{index}] needs a 'framework'")
+            raise RuleError(f"{here} needs a 'framework'")
         if ("bad" in raw) == ("good" in raw):
-            raise RuleError(f"{where}: examples[{index}] needs exactly one of 'bad' and 'good'")
+            raise RuleError(f"{here} needs exactly one of 'bad' and 'good'")
         if "fixed" in raw and "bad" not in raw:
-            raise RuleError(f"{where}: examples[{index}] has 'fixed' without 'bad'")
-        unknown = set(raw) - {"framework", "bad", "fixed", "good", "title", "result"}
-        if unknown:
-            raise RuleError(f"{where}: examples[{index}] has unknown key {sorted(unknown)[0]!r}")
+            raise RuleError(f"{here} has 'fixed' without 'bad'")
         examples.append(Example(
             raw["framework"], raw.get("bad"), raw.get("fixed"), raw.get("good"), raw.get("title"), raw.get("result"),
         ))
@@ -211,13 +447,13 @@ def load_rule(path: Path) -> Rule:
         code=code,
         name=name,
         message=data["message"],
-        fix_title=data.get("fix-title", "Replace with `{fix}`"),
+        fix_title=fix_title,
         patterns=tuple(rule_patterns),
         examples=tuple(examples),
-        docs=data.get("docs", {}),
-        default=bool(data.get("default", True)),
+        docs=docs,
+        default=data.get("default", True),
         path=where,
-        numeric=data.get("numeric", {}),
+        numeric=numeric,
         supersedes=tuple(_as_list(data.get("supersedes"))),
         frameworks=tuple(_as_list(data.get("frameworks"))),
         consumers=tuple(_as_list(data.get("consumers"))),

@@ -139,9 +139,18 @@ class FrameworkTables:
     default_dtype: Optional[str] = None
 
 
+class BindingError(ValueError):
+    """A binding table that is malformed or disagrees with another: numlint's own bug, caught
+    when the tables load rather than as a KeyError while checking someone's file."""
+
+
 def _rows(framework: str, rows: Mapping, rename: Mapping[str, str], *, methods: bool) -> Dict[str, Binding]:
     table: Dict[str, Binding] = {}
+    name = "METHODS" if methods else "FUNCTIONS"
     for key, row in rows.items():
+        if (not isinstance(row, tuple) or len(row) not in (2, 3) or not isinstance(row[0], str)
+                or not isinstance(row[1], str) or (len(row) == 3 and not set(row[2]) <= {"defaults", "required"})):
+            raise BindingError(f"{framework}: {name}[{key!r}] must be (op, signature) or (op, signature, {{defaults, required}})")
         op, signature = row[0], row[1]
         extra = row[2] if len(row) > 2 else {}
         table[key] = Binding(
@@ -188,11 +197,42 @@ def load_framework(module) -> FrameworkTables:
     )
 
 
+def check_tables(frameworks: Mapping[str, FrameworkTables]) -> None:
+    """Every RENDER row names a function in some framework's FUNCTIONS, a method in its own
+    framework's METHODS and a class in MODULE_CLASSES (where the renderer looks them up), each
+    bound to the op the row renders; BindingError naming the framework and row otherwise."""
+    functions = {name: b for f in frameworks.values() for name, b in f.functions.items()}
+    classes = {name: b for f in frameworks.values() for name, b in f.module_classes.items()}
+    for framework in frameworks.values():
+        for op, rows in framework.render.items():
+            if not isinstance(rows, list) or not all(isinstance(r, Render) for r in rows):
+                raise BindingError(f"{framework.name}: RENDER[{op!r}] must be a list of Render rows")
+            for index, row in enumerate(rows):
+                where = f"{framework.name}: RENDER[{op!r}][{index}]"
+                if not (row.function or row.method or row.module or row.template or row.text):
+                    raise BindingError(f"{where} names no function, method, module, template or text")
+                for kind, name, table in (
+                    ("function", row.function, functions),
+                    ("method", row.method, framework.methods),
+                    ("module class", row.module, classes),
+                ):
+                    if name is None:
+                        continue
+                    where_listed = "METHODS" if kind == "method" else "FUNCTIONS" if kind == "function" else "MODULE_CLASSES"
+                    if name not in table:
+                        raise BindingError(f"{where} names {kind} {name!r}, which {framework.name}'s {where_listed} lacks"
+                                           if kind == "method" else f"{where} names {kind} {name!r}, which no {where_listed} has")
+                    if table[name].op != op:
+                        raise BindingError(f"{where} renders {op!r} with {kind} {name!r}, which is bound to {table[name].op!r}")
+
+
 def _load_all() -> Dict[str, FrameworkTables]:
     from numlint.bindings import jax, keras, math, numpy, scipy, tensorflow, torch
 
     frameworks = [load_framework(m) for m in (numpy, scipy, math, torch, tensorflow, keras, jax)]
-    return {f.name: f for f in frameworks}
+    tables = {f.name: f for f in frameworks}
+    check_tables(tables)
+    return tables
 
 
 FRAMEWORKS: Dict[str, FrameworkTables] = _load_all()

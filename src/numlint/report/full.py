@@ -19,6 +19,7 @@ from rich.text import Text
 
 from numlint.diagnostics import SAFE, FileResult, Finding
 from numlint.report.paths import place, where
+from numlint.report.text import printable
 from numlint.source import LineIndex
 
 MAX_LINES = 6
@@ -37,8 +38,8 @@ def make_console(stream: TextIO, color) -> Console:
 
 
 def _display(line: str, column: int) -> int:
-    """Width of line[:column] once tabs are expanded, so carets line up under tabs."""
-    return len(line[:column].expandtabs(4))
+    """Width of line[:column] as shown (escapes written out, tabs expanded), so carets line up."""
+    return len(printable(line[:column]).expandtabs(4))
 
 
 def _snippet(finding: Finding, index: LineIndex, shift: int = 0) -> List[Text]:
@@ -53,7 +54,7 @@ def _snippet(finding: Finding, index: LineIndex, shift: int = 0) -> List[Text]:
         start = finding.location.column - 1 if row == first else len(line) - len(line.lstrip())
         end = finding.end_location.column - 1 if row == last else len(line)
         text = Text(f"{row - shift:>{width}} | ", style="blue")
-        text.append(line.expandtabs(4))
+        text.append(printable(line).expandtabs(4))  # a string literal may hold an escape sequence
         out.append(text)
         carets = Text(gutter + " ", style="blue")
         begin, stop = _display(line, start), _display(line, max(end, start + 1))
@@ -72,12 +73,12 @@ def _fix_line(finding: Finding, options, shift: int = 0) -> Text:
     text = Text(pad + "= ", style="blue")
     if finding.fix is not None:
         text.append("fix", style="bold cyan")
-        text.append(f": {finding.fix.message}")
+        text.append(f": {printable(finding.fix.message)}")
         if finding.fix.applicability != SAFE:
             text.append(f" ({finding.fix.applicability}: apply with --unsafe-fixes)", style="yellow")
     else:
         text.append("help", style="bold cyan")
-        text.append(f": {finding.help}")
+        text.append(f": {printable(finding.help or '')}")
     return text
 
 
@@ -86,15 +87,15 @@ def write(results: Sequence[FileResult], stream: TextIO, options) -> None:
     for result in results:
         index = LineIndex(result.source) if result.source is not None else None
         for error in result.errors:
-            line = Text(f"{place(result, error.location)}: ", style="bold")
+            line = Text(f"{printable(place(result, error.location))}: ", style="bold")
             line.append("error", style="bold red")
-            line.append(f": {error.message}")
+            line.append(f": {printable(error.message)}")
             console.print(line)
         for finding in sorted(result.findings, key=lambda f: (f.location, f.code)):
-            header = Text(f"{place(result, finding.location)}: ", style="bold")
+            header = Text(f"{printable(place(result, finding.location))}: ", style="bold")
             header.append(finding.code, style="bold red")
             header.append(" ")
-            header.append(finding.message)
+            header.append(printable(finding.message))
             console.print(header)
             shift = finding.location.row - where(result, finding.location)[1].row  # 0 outside notebooks
             if index is not None:

@@ -13,6 +13,7 @@ from typing import Iterator, Sequence, TextIO
 
 from numlint.diagnostics import FileResult
 from numlint.report.paths import ci_path, where
+from numlint.report.text import printable
 
 
 def escape_data(text: str) -> str:
@@ -26,8 +27,9 @@ def escape_property(text: str) -> str:
 
 
 def _command(properties: dict, message: str) -> str:
-    props = ",".join(f"{key}={escape_property(str(value))}" for key, value in properties.items())
-    return f"::error {props}::{escape_data(message)}"
+    # Control characters are escaped visibly first: the runner prints these lines to the job's log.
+    props = ",".join(f"{key}={escape_property(printable(str(value)))}" for key, value in properties.items())
+    return f"::error {props}::{escape_data(printable(message))}"
 
 
 def _cell(result: FileResult, position) -> str:

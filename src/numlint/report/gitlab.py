@@ -10,11 +10,11 @@ and the description names the cell (`cell 3: ...`), as ruff does.
 from __future__ import annotations
 
 import hashlib
-import json
 from typing import Dict, Optional, Sequence, TextIO, Tuple
 
 from numlint.diagnostics import FileResult, Position
 from numlint.report.paths import ci_path, where
+from numlint.report.text import dump_json
 from numlint.source import LineIndex
 
 SEVERITY = "major"
@@ -36,7 +36,8 @@ def _in_cell(cell: Optional[int]) -> str:
 def _fingerprint(parts: Tuple[str, ...], seen: Dict[Tuple[str, ...], int]) -> str:
     occurrence = seen.get(parts, 0)
     seen[parts] = occurrence + 1
-    return hashlib.sha256("\0".join((*parts, str(occurrence))).encode("utf-8")).hexdigest()
+    # surrogateescape: a name that is not UTF-8 hashes as its own bytes
+    return hashlib.sha256("\0".join((*parts, str(occurrence))).encode("utf-8", "surrogateescape")).hexdigest()
 
 
 def records(results: Sequence[FileResult]) -> list:
@@ -72,5 +73,5 @@ def records(results: Sequence[FileResult]) -> list:
 
 
 def write(results: Sequence[FileResult], stream: TextIO, options) -> None:
-    json.dump(records(results), stream, indent=2)
+    dump_json(records(results), stream, indent=2)
     stream.write("\n")

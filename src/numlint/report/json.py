@@ -12,6 +12,7 @@ from typing import Sequence, TextIO
 
 from numlint.diagnostics import Edit, FileResult, Position
 from numlint.report.paths import where
+from numlint.report.text import dump_json
 
 
 def _position(result: FileResult, position: Position) -> dict:
@@ -71,5 +72,6 @@ def records(results: Sequence[FileResult]) -> list:
 
 
 def write(results: Sequence[FileResult], stream: TextIO, options) -> None:
-    _json.dump(records(results), stream, indent=2, ensure_ascii=False)
+    # A file name that is not UTF-8 is written with U+FFFD for its undecodable bytes, as ruff does.
+    dump_json(records(results), stream, indent=2, ensure_ascii=False)
     stream.write("\n")

@@ -12,7 +12,7 @@ with `cell N: ` and the location's properties hold `cell` (as ruff counts cells,
 
 from __future__ import annotations
 
-import json
+import os
 import textwrap
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, TextIO, Tuple
@@ -21,6 +21,7 @@ from urllib.parse import quote
 from numlint import __version__
 from numlint.diagnostics import Edit, FileError, FileResult, Finding, Position
 from numlint.report.paths import ci_path, where
+from numlint.report.text import dump_json
 
 SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 INFORMATION_URI = "https://github.com/numlint/numlint"
@@ -32,7 +33,8 @@ def _artifact(path: str) -> dict:
     shown = ci_path(path)
     if Path(shown).is_absolute():  # outside the checkout: an absolute file URI, no base
         return {"uri": Path(shown).as_uri()}
-    return {"uri": quote(shown, safe="/"), "uriBaseId": SRCROOT}
+    # Percent-encoded from the name's bytes, so a name that is not UTF-8 is still exact.
+    return {"uri": quote(os.fsencode(shown), safe="/"), "uriBaseId": SRCROOT}
 
 
 def _region(start: Position, end: Position) -> dict:
@@ -166,5 +168,5 @@ def document(results: Sequence[FileResult]) -> dict:
 
 def write(results: Sequence[FileResult], stream: TextIO, options) -> None:
     # ASCII escapes keep the document intact whatever the encoding of the stream (a Windows console).
-    json.dump(document(results), stream, indent=2)
+    dump_json(document(results), stream, indent=2)
     stream.write("\n")
