@@ -549,6 +549,16 @@ def op_sigmoid(call, ctx):
 def op_logit(call, ctx):
     funcs = {"torch.logit": "torch", "torch.special.logit": "torch", "scipy.special.logit": "numpy",
              "jax.scipy.special.logit": "jax"}
+    q, m, recv = resolve(call, ctx)
+    kws = [k.arg for k in call.keywords]
+    if q in ("torch.logit", "torch.special.logit") and len(call.args) == 1 and kws == ["eps"]:
+        # logit(p, eps=...) clamps p into [eps, 1 - eps]: that clamp is the guard the naive form drops
+        r = Renderer("torch", ctx.imports)
+        x = wrap(ctx.text(call.args[0]))
+        site = Site("logit", "torch", call, f"{x} / (1 - {x})", r.log("{p}"))
+        site.renderer = r
+        site.operand = call.args[0]
+        return site
     return _unary_site("logit", call, ctx, funcs, {"logit": "torch"},
                        lambda r, x: (f"{x} / (1 - {x})", r.log("{p}")))
 
@@ -734,8 +744,8 @@ def op_eps_sqrt(call, ctx):
         var, eps = eps, var
         if not _small_eps(eps, ctx):
             return None
-    if not VARIANCE_WORDS.search(ctx.text(var)):
-        return None
+    if not VARIANCE_WORDS.search(ctx.text(var)) or re.search(r"running|moving", ctx.text(var)):
+        return None  # a running buffer has no gradient: sqrt(v) + eps is no hazard there
     r = Renderer(fw, ctx.imports)
     root = r.sqrt("{p}") + " + " + ctx.text(eps)
     cons = f"1 / ({root})" if rsqrt else root
@@ -745,7 +755,9 @@ def op_eps_sqrt(call, ctx):
     return site
 
 
-NORMLIKE = re.compile(r"norm|\.sum\(|sum\(|std|count|length|lens?\b|denom|total", re.I)
+# Denominators that are 0 for ordinary inputs: norms, standard deviations, counts, mask sums. Not sums
+# of weights or probabilities (a top-k softmax sum is never 0: the naive form would not be a hazard).
+NORMLIKE = re.compile(r"norm|\bstd\b|std\(|count|length|\blens?\b|num_|mask|valid|nonzero", re.I)
 
 
 def op_clamp_div(node, ctx):
@@ -842,6 +854,28 @@ def op_finfo_eps(node, ctx):
     return None
 
 
+def op_finfo_floor(call, ctx):
+    """`clamp(x, min=finfo(dtype).eps)` / `maximum(x, finfo.eps)` -> the same floor at 1e-8."""
+    for i, a in enumerate(list(call.args) + [k.value for k in call.keywords]):
+        t = ctx.text(a).strip()
+        if re.match(r"^\w+(\.\w+)*\.finfo\(.*\)\.(eps|tiny)$", t, re.S):
+            q, m, recv = resolve(call, ctx)
+            name = (q or m or "").rsplit(".", 1)[-1]
+            if name not in ("clamp", "clamp_min", "clip", "maximum"):
+                return None
+            fw = framework_of(q) if q else method_fw(ctx, ["torch"])
+            if fw is None:
+                return None
+            r = Renderer(fw, ctx.imports)
+            args = [ctx.text(x) for x in call.args] + [f"{k.arg}={ctx.text(k.value)}" for k in call.keywords]
+            args[i] = args[i].replace(t, "{p}") if i >= len(call.args) else "{p}"
+            site = Site("finfo_floor", fw, call, "1e-8", f"{ctx.text(call.func)}({', '.join(args)})", scalar=True)
+            site.renderer = r
+            site.operand = call.args[0] if call.args else a
+            return site
+    return None
+
+
 def op_acos_clamp(call, ctx):
     q, m, recv = resolve(call, ctx)
     funcs = {"torch.acos": "torch", "torch.arccos": "torch", "numpy.arccos": "numpy", "jax.numpy.arccos": "jax",
@@ -893,6 +927,7 @@ OPERATORS: Dict[str, Tuple[Operator, Callable]] = {
     "acos_clamp": (Operator("acos_clamp", ("NUM405",), ("acos-domain",), written=False,
                             note="NUM405 covers only library cosine similarities"), op_acos_clamp),
     "finfo_eps": (Operator("finfo_eps", (), ("absorption", "dtype-eps"), written=False), op_finfo_eps),
+    "finfo_floor": (Operator("finfo_floor", (), ("absorption", "dtype-eps"), written=False), op_finfo_floor),
 }
 BINOP_OPERATORS = {"clamp_div", "finfo_eps"}
 # The last name of a call that each operator looks at (so a file is walked once, not once per operator).
@@ -917,6 +952,7 @@ CALL_NAMES: Dict[str, Tuple[str, ...]] = {
     "logit": ("logit",),
     "atanh": ("atanh", "arctanh"),
     "acos_clamp": ("acos", "arccos"),
+    "finfo_floor": ("clamp", "clamp_min", "clip", "maximum"),
 }
 FILE_TRIGGERS = {"clamp_div": ("clamp", "maximum", "eps"), "finfo_eps": ("finfo",)}
 
@@ -1006,7 +1042,7 @@ def scan_file(path: pathlib.Path, rel: str, wanted: set) -> List[Found]:
             if getattr(site, "needs_softmax_after", False):
                 body = ctx.text(func) if func is not None else src
                 after = body[body.find(ctx.text(node)):] if ctx.text(node) in body else body
-                if "softmax" not in after:
+                if "softmax(" not in after:
                     continue
             out.append(Found(rel, site, stmt, top, func, klass, node.lineno))
     return out
@@ -1172,7 +1208,12 @@ def build(found: Found, distance: str, rng: random.Random, mid: str, op: Operato
         body = [f"    return {prod}"] if variant == "return" else [f"    _nl_q = {prod}", "    return _nl_q"]
         fn = ["def _nl_helper(" + ", ".join(params) + "):"] + body
         call = "_nl_helper(" + ", ".join(params) + ")"
-        value = site.cons.format(p=call)
+        if site.cons.count("{p}") > 1:
+            # The consumer reads the value twice (e / sum(e)): call the helper once, as code does.
+            pre = [f"{ind}{p} = {call}"]
+            value = site.cons.format(p=p)
+        else:
+            value = site.cons.format(p=call)
         if distance == "helper":
             top_insert = fn + ["", ""]
             prod_offsets = [("top", 1)] + ([("top", 2)] if variant == "local" else [])
@@ -1348,8 +1389,8 @@ def hit(found: List[Tuple[int, str, str]], lines: Sequence[int], codes, names) -
 
 # --------------------------------------------------------------------------- reporting
 
-def matrix(results: List[dict], key: str) -> List[str]:
-    ops = [name for name in OPERATORS if any(r["op"] == name for r in results)]
+def matrix(results: List[dict], key: str, wanted: Iterable[str] = ()) -> List[str]:
+    ops = [name for name in OPERATORS if name in set(wanted) or any(r["op"] == name for r in results)]
     head = "| operator | rule | " + " | ".join(DISTANCES) + " | all |"
     out = [head, "|" + "---|" * (len(DISTANCES) + 3)]
     for name in ops:
@@ -1367,6 +1408,9 @@ def matrix(results: List[dict], key: str) -> List[str]:
             tf += f
             tc += len(rs)
             cells.append(f"{f}/{len(rs)}" if rs else "–")
+        if not tc:
+            out.append(f"| {name} | {rule} | no site in the corpora |" + " |" * (len(DISTANCES) - 1) + " – |")
+            continue
         out.append(f"| {name} | {rule} | " + " | ".join(cells) + f" | {tf}/{tc} |")
     totals = []
     for d in DISTANCES:
@@ -1384,6 +1428,24 @@ def replace_section(text: str, name: str, body: List[str]) -> str:
     return text.rstrip("\n") + "\n\n" + block + "\n"
 
 
+def stratified(sites: List[Tuple[str, int, int]], rng: random.Random) -> List[int]:
+    """Site indices shuffled within each package, then taken round-robin over packages (seeded), so a
+    sample is not all transformers' modeling files."""
+    groups: Dict[str, List[int]] = collections.defaultdict(list)
+    for i, (path, _, _) in enumerate(sites):
+        groups["/".join(path.split("/")[:2])].append(i)  # corpus/package
+    keys = sorted(groups)
+    rng.shuffle(keys)
+    for k in keys:
+        rng.shuffle(groups[k])
+    order: List[int] = []
+    while any(groups[k] for k in keys):
+        for k in keys:
+            if groups[k]:
+                order.append(groups[k].pop())
+    return order
+
+
 def corpus_files(corpus: pathlib.Path) -> List[pathlib.Path]:
     return sorted(p for p in corpus.rglob("*.py") if p.is_file() and "_downloads" not in p.parts)
 
@@ -1393,6 +1455,9 @@ def main(argv: Optional[List[str]] = None) -> int:
                                  formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
     ap.add_argument("--corpus", type=pathlib.Path,
                     default=pathlib.Path(os.environ.get("NUMLINT_CORPUS", REPO.parent / "numlint-corpus")))
+    ap.add_argument("--research-corpus", type=pathlib.Path, default=None,
+                    help="also take sites from this research corpus (default ../research-corpus, if present)")
+    ap.add_argument("--library-only", action="store_true", help="take sites from the library corpus only")
     ap.add_argument("--per-cell", type=int, default=8, help="sites per operator (each made at every distance)")
     ap.add_argument("--quick", action="store_true", help="2 sites per operator")
     ap.add_argument("--seed", type=int, default=13)
@@ -1416,14 +1481,26 @@ def main(argv: Optional[List[str]] = None) -> int:
     started = time.monotonic()
 
     # 1. Sites: an index of every site (cached next to the corpus), then a seeded sample per operator.
-    index = site_index(corpus, wanted, args.include_tests)
+    roots = {"library": corpus}
+    research = (args.research_corpus or REPO.parent / "research-corpus").expanduser().absolute()
+    if not args.library_only and research.is_dir():
+        roots["research"] = research  # issue 14's stable forms are rare in library code
+
+    def resolve_path(vpath: str) -> pathlib.Path:
+        root, rel = vpath.split("/", 1)
+        return roots[root] / rel
+
+    index: Dict[str, List[Tuple[str, int, int]]] = collections.defaultdict(list)
+    for name, root in roots.items():
+        for op, found in site_index(root, wanted, args.include_tests).items():
+            index[op].extend((f"{name}/{path}", line, col) for path, line, col in found)
     scanned = time.monotonic() - started
     parsed: Dict[str, Dict[Tuple[str, int, int], Found]] = {}
 
     def found_at(path: str, line: int, col: int, op: str) -> Optional[Found]:
         if path not in parsed:
             parsed[path] = {(f.site.op, f.site.node.lineno, f.site.node.col_offset): f
-                            for f in scan_file(corpus / path, path, wanted)}
+                            for f in scan_file(resolve_path(path), path, wanted)}
         return parsed[path].get((op, line, col))
 
     mutants: List[Mutant] = []
@@ -1432,8 +1509,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         if name not in wanted:
             continue
         sites = sorted(tuple(x) for x in index.get(name, []))
-        order = list(range(len(sites)))
-        random.Random(f"{args.seed}:{name}").shuffle(order)
+        order = stratified(sites, random.Random(f"{args.seed}:{name}"))
         chosen = 0
         for i in order:
             if chosen >= per_cell:
@@ -1473,7 +1549,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         if key not in originals:
             dest = tmp_root / "originals" / f"o{len(originals):04d}" / pathlib.PurePosixPath(m.path).name
             dest.parent.mkdir(parents=True)
-            text = (corpus / m.path).read_text(encoding="utf-8")
+            text = resolve_path(m.path).read_text(encoding="utf-8")
             dest.write_text(text if args.whole_files else stub_others(text, m.orig_line), encoding="utf-8")
             originals[key] = dest.relative_to(tmp_root / "originals").as_posix()
     optin = opt_in_codes()
@@ -1503,8 +1579,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     summary = [f"Mutation benchmark: {len(results)} mutants from {len(results) // len(DISTANCES)} sites "
                f"({per_cell} per operator, seed {args.seed}), numlint at {commit}; "
                f"frameworks: {', '.join(f'{k} {v}' for k, v in sorted(fws.items()))}."]
-    default = matrix(results, "found_default")
-    allr = matrix(results, "found_all")
+    default = matrix(results, "found_default", wanted)
+    allr = matrix(results, "found_all", wanted)
     print(summary[0])
     print("\nDefault rules (found / cases):\n")
     print("\n".join(default))
