@@ -1,0 +1,1610 @@
+#!/usr/bin/env python3
+"""Mutation benchmark: how much of a known hazard numlint finds, by how far its value travels.
+
+    python benchmarks/corpus.py                 # once: the pinned library corpus
+    python benchmarks/mutants.py                # full run (seeded), prints the matrices
+    python benchmarks/mutants.py --quick        # 2 sites per operator: a smoke run
+    python benchmarks/mutants.py --write-docs   # also rewrite the tables in docs/recall.md
+    python benchmarks/mutants.py --cases FILE   # every case, one TSV row, for reading the misses
+    python benchmarks/mutants.py --keep DIR     # keep the mutated packages to read them
+
+Real code already uses the stable forms (logsumexp, log_softmax, with-logits losses, var,
+normalize, softmax, eps guards, finfo masks, ...). Each *operator* finds such sites in the corpus
+with Python's `ast` and turns one into its naive equivalent, spelled in the site's framework,
+at one of several *distances* between the value that makes the hazard (the producer, e.g.
+`softmax(z)`) and the operation that makes it hazardous (the consumer, e.g. `log(p)`):
+
+    inline    log(softmax(z))                       in place of log_softmax(z)
+    local     p = softmax(z); ... log(p)
+    reassign  p = softmax(z); p = p[...]; ... log(p)   (indexing, reshape, .to(), astype, ...)
+    branch    if c: p = softmax(z) else: p = softmax(z)  (or assigned, then reassigned in one branch)
+    helper    def h(z): return softmax(z)  ...  log(h(z))            (a new function of the module)
+    self      self.p set in a new method, read here (a module attribute outside methods)
+    tuple     p, aux = pair(z)  with  def pair(z): return softmax(z), None
+    module    from ._nl_helpers import h  ...  log(h(z))  (the helper in another module of a package)
+
+Every mutant is the corpus file with only that change (plus an import where the naive spelling
+needs one), written into its own package folder under a temporary directory so the `module`
+distance has a sibling module. numlint runs once over all of them (`--output-format json`), with
+the default rules and again with every rule (`--select NUM`). A case is *found* when a finding of
+one of the operator's rule codes (or, for rules not yet written, rule names) is on the consumer's
+line or on a line where the producer is assigned. A case whose original line already had such a
+finding is left out (the mutation did not make it). Sites whose operand is a constant (a grid, a
+literal) are skipped: the naive form must really be hazardous there.
+"""
+from __future__ import annotations
+
+import argparse
+import ast
+import builtins
+import collections
+import dataclasses
+import hashlib
+import io
+import json
+import os
+import pathlib
+import random
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import tokenize
+from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple
+
+HERE = pathlib.Path(__file__).resolve().parent
+REPO = HERE.parent
+DOCS = REPO / "docs" / "recall.md"
+
+DISTANCES = ["inline", "local", "reassign", "branch", "helper", "self", "tuple", "module"]
+BUILTINS = set(dir(builtins)) | {"__name__", "__file__", "__debug__"}
+PREFIX = "_nl_"
+
+
+# --------------------------------------------------------------------------- imports and names
+
+def import_table(tree: ast.Module) -> Dict[str, str]:
+    """Local name -> qualified name, from the module's top-level (and nested) imports."""
+    table: Dict[str, str] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for a in node.names:
+                if a.asname:
+                    table[a.asname] = a.name
+                else:
+                    top = a.name.split(".")[0]
+                    table.setdefault(top, top)
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            for a in node.names:
+                if a.name != "*":
+                    table[a.asname or a.name] = f"{node.module}.{a.name}"
+    return table
+
+
+def dotted(node: ast.AST) -> Optional[List[str]]:
+    parts = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if isinstance(node, ast.Name):
+        parts.append(node.id)
+        return parts[::-1]
+    return None
+
+
+def qualname(func: ast.AST, imports: Dict[str, str]) -> Optional[str]:
+    parts = dotted(func)
+    if not parts or parts[0] not in imports:
+        return None
+    return ".".join([imports[parts[0]]] + parts[1:])
+
+
+FRAMEWORK_PREFIXES = [("torch", "torch"), ("numpy", "numpy"), ("scipy", "numpy"), ("jax", "jax"),
+                      ("tensorflow", "tf"), ("keras", "keras"), ("tf_keras", "keras"), ("math", "math")]
+
+
+def framework_of(q: str) -> Optional[str]:
+    for prefix, fw in FRAMEWORK_PREFIXES:
+        if q == prefix or q.startswith(prefix + "."):
+            if fw == "tf" and ".keras." in q:
+                return "keras"
+            return fw
+    return None
+
+
+def file_frameworks(imports: Dict[str, str]) -> set:
+    return {framework_of(q) for q in imports.values()} - {None}
+
+
+# --------------------------------------------------------------------------- rendering
+
+class Renderer:
+    """Writes the naive ops in one framework, with the file's own aliases (or a new import)."""
+
+    MODULES = {"torch": "torch", "numpy": "numpy", "jax": "jax.numpy", "tf": "tensorflow",
+               "keras": "keras", "math": "math"}
+
+    def __init__(self, fw: str, imports: Dict[str, str]):
+        self.fw = fw
+        self.imports = imports
+        self.new_imports: List[str] = []
+        self._alias: Dict[str, str] = {}
+
+    def alias(self, module: str) -> str:
+        if module in self._alias:
+            return self._alias[module]
+        found = sorted(local for local, q in self.imports.items() if q == module)
+        if found:
+            name = found[0]
+        else:
+            name = PREFIX + module.replace(".", "_")
+            self.new_imports.append(f"import {module} as {name}")
+        self._alias[module] = name
+        return name
+
+    @property
+    def m(self) -> str:
+        return self.alias(self.MODULES[self.fw])
+
+    def _reduce(self, fn: str, x: str, axis: Optional[str], keepdims: Optional[str]) -> str:
+        if self.fw == "torch":
+            args = [x] + ([f"dim={axis}"] if axis is not None else [])
+            if keepdims not in (None, "False"):
+                args.append(f"keepdim={keepdims}")
+            return f"{self.m}.{fn}({', '.join(args)})"
+        if self.fw == "tf":
+            args = [x] + ([f"axis={axis}"] if axis is not None else [])
+            if keepdims not in (None, "False"):
+                args.append(f"keepdims={keepdims}")
+            return f"{self.m}.reduce_{fn}({', '.join(args)})"
+        args = [x] + ([f"axis={axis}"] if axis is not None else [])
+        if keepdims not in (None, "False"):
+            args.append(f"keepdims={keepdims}")
+        base = f"{self.m}.ops" if self.fw == "keras" else self.m
+        return f"{base}.{fn}({', '.join(args)})"
+
+    def sum(self, x, axis=None, keepdims=None):
+        return self._reduce("sum", x, axis, keepdims)
+
+    def mean(self, x, axis=None, keepdims=None):
+        return self._reduce("mean", x, axis, keepdims)
+
+    def unary(self, fn: str, x: str) -> str:
+        if self.fw == "tf":
+            return f"{self.m}.math.{fn}({x})"
+        if self.fw == "keras":
+            return f"{self.m}.ops.{fn}({x})"
+        return f"{self.m}.{fn}({x})"
+
+    def exp(self, x):
+        return self.unary("exp", x)
+
+    def log(self, x):
+        return self.unary("log", x)
+
+    def sqrt(self, x):
+        return self.unary("sqrt", x)
+
+    def acos(self, x):
+        name = "acos" if self.fw in ("torch", "math", "tf", "keras") else "arccos"
+        if self.fw == "keras":
+            name = "arccos"
+        return self.unary(name, x)
+
+    def softmax(self, x, axis):
+        if self.fw == "torch":
+            return f"{self.m}.softmax({x}, dim={axis})"
+        if self.fw == "numpy":
+            return f"{self.alias('scipy.special')}.softmax({x}, axis={axis})"
+        if self.fw == "jax":
+            return f"{self.alias('jax')}.nn.softmax({x}, axis={axis})"
+        if self.fw == "tf":
+            return f"{self.m}.nn.softmax({x}, axis={axis})"
+        return f"{self.m}.ops.softmax({x}, axis={axis})"
+
+    def sigmoid(self, x):
+        if self.fw == "torch":
+            return f"{self.m}.sigmoid({x})"
+        if self.fw == "numpy":
+            return f"{self.alias('scipy.special')}.expit({x})"
+        if self.fw == "jax":
+            return f"{self.alias('jax')}.nn.sigmoid({x})"
+        if self.fw == "tf":
+            return f"{self.m}.math.sigmoid({x})"
+        return f"{self.m}.ops.sigmoid({x})"
+
+    def norm(self, x, axis):
+        if self.fw == "torch":
+            return f"{self.m}.linalg.norm({x}, dim={axis}, keepdim=True)"
+        if self.fw == "tf":
+            return f"{self.m}.norm({x}, axis={axis}, keepdims=True)"
+        if self.fw == "keras":
+            return f"{self.m}.ops.norm({x}, axis={axis}, keepdims=True)"
+        return f"{self.m}.linalg.norm({x}, axis={axis}, keepdims=True)"
+
+    def reassignments(self, name: str, scalar: bool) -> List[str]:
+        """Value-preserving reassignments of an array (or a scalar) in this framework."""
+        if scalar:
+            return [f"float({name})", f"+{name}"]
+        if self.fw == "torch":
+            return [f"{name}[...]", f"{name}.reshape({name}.shape)", f"{name}.to({name}.dtype)",
+                    f"{name}.unsqueeze(0).squeeze(0)", f"{name}.contiguous()"]
+        if self.fw == "tf":
+            return [f"{name}[...]", f"{self.m}.reshape({name}, {self.m}.shape({name}))",
+                    f"{self.m}.identity({name})"]
+        if self.fw == "keras":
+            return [f"{name}[...]", f"{self.m}.ops.reshape({name}, {self.m}.ops.shape({name}))"]
+        if self.fw == "math":
+            return [f"float({name})"]
+        return [f"{name}[...]", f"{name}.reshape({name}.shape)", f"{name}.astype({name}.dtype)"]
+
+
+# --------------------------------------------------------------------------- operators
+
+@dataclasses.dataclass
+class Site:
+    """One stable form in real code, and its naive equivalent as producer + consumer."""
+    op: str
+    fw: str
+    node: ast.AST              # the expression replaced (usually the stable call)
+    prod: str                  # producer expression text
+    cons: str                  # consumer template, {p} = the producer's value
+    scalar: bool = False
+
+
+@dataclasses.dataclass(frozen=True)
+class Operator:
+    name: str
+    codes: Tuple[str, ...]      # rule codes that should report the naive form
+    names: Tuple[str, ...] = ()  # rule names of rules not yet written (issue 14)
+    written: bool = True         # False: no rule exists yet (the row shows "rule not yet written")
+    note: str = ""
+
+
+class Ctx:
+    def __init__(self, src: str, tree: ast.Module, imports: Dict[str, str]):
+        self.src = src
+        self.tree = tree
+        self.imports = imports
+        self.fws = file_frameworks(imports)
+        self.lines = src.splitlines(keepends=True)
+        self._cache: Dict[int, str] = {}
+
+    def text(self, node: ast.AST) -> str:
+        """The source of a node (ast.get_source_segment re-splits the whole file on every call)."""
+        key = id(node)
+        if key not in self._cache:
+            sl, el = node.lineno - 1, node.end_lineno - 1
+            if sl == el:
+                raw = self.lines[sl].encode("utf-8")[node.col_offset:node.end_col_offset]
+                out = raw.decode("utf-8", errors="replace")
+            else:
+                first = self.lines[sl].encode("utf-8")[node.col_offset:].decode("utf-8", errors="replace")
+                last = self.lines[el].encode("utf-8")[:node.end_col_offset].decode("utf-8", errors="replace")
+                out = first + "".join(self.lines[sl + 1:el]) + last
+            self._cache[key] = out
+        return self._cache[key]
+
+
+def bind(call: ast.Call, params: Sequence[str], receiver: Optional[ast.AST] = None):
+    """Map a call's arguments onto parameter names; None when it uses *args/**kwargs."""
+    out: Dict[str, ast.AST] = {}
+    names = list(params)
+    args = list(call.args)
+    if receiver is not None:
+        args = [receiver] + args
+    for a in args:
+        if isinstance(a, ast.Starred) or not names:
+            return None
+        out[names.pop(0)] = a
+    for kw in call.keywords:
+        if kw.arg is None:
+            return None
+        out[kw.arg] = kw.value
+    return out
+
+
+def is_lit(node: Optional[ast.AST], *values) -> bool:
+    if node is None:
+        return False
+    try:
+        v = ast.literal_eval(node)
+    except Exception:
+        return False
+    return v in values if values else True
+
+
+def resolve(call: ast.Call, ctx: Ctx):
+    """(qualified name, method name, receiver) of a call."""
+    q = qualname(call.func, ctx.imports)
+    if q:
+        return q, None, None
+    if isinstance(call.func, ast.Attribute):
+        base = dotted(call.func.value)
+        if base and base[0] in ctx.imports:
+            return None, None, None  # a call on a module we do not know: not a method
+        return None, call.func.attr, call.func.value
+    return None, None, None
+
+
+def method_fw(ctx: Ctx, candidates: Iterable[str]) -> Optional[str]:
+    """The framework of a method call, when the file's imports leave no doubt."""
+    present = [fw for fw in candidates if fw in ctx.fws]
+    return present[0] if len(present) == 1 else None
+
+
+def fnames(*qs: str) -> set:
+    return set(qs)
+
+
+def _axis_text(ctx, bound, key, default):
+    node = bound.get(key)
+    return ctx.text(node) if node is not None else default
+
+
+def op_logsumexp(call, ctx):
+    q, m, recv = resolve(call, ctx)
+    if q in fnames("torch.logsumexp", "torch.special.logsumexp"):
+        b = bind(call, ["input", "dim", "keepdim"])
+        fw, x, axis, kd = "torch", "input", "dim", "keepdim"
+    elif m == "logsumexp" and method_fw(ctx, ["torch"]) == "torch":
+        b = bind(call, ["input", "dim", "keepdim"], receiver=recv)
+        fw, x, axis, kd = "torch", "input", "dim", "keepdim"
+    elif q in fnames("scipy.special.logsumexp", "jax.nn.logsumexp", "jax.scipy.special.logsumexp",
+                     "keras.ops.logsumexp"):
+        b = bind(call, ["a", "axis", "b", "keepdims", "return_sign"])
+        fw, x, axis, kd = framework_of(q), "a", "axis", "keepdims"
+        if b and ("b" in b or "return_sign" in b or "where" in b):
+            return None
+        if q == "keras.ops.logsumexp" and b and "x" in b:
+            b["a"] = b.pop("x")
+    elif q in fnames("tensorflow.reduce_logsumexp", "tensorflow.math.reduce_logsumexp"):
+        b = bind(call, ["input_tensor", "axis", "keepdims"])
+        fw, x, axis, kd = "tf", "input_tensor", "axis", "keepdims"
+    else:
+        return None
+    if not b or x not in b or set(b) - {x, axis, kd}:
+        return None
+    r = Renderer(fw, ctx.imports)
+    xs = ctx.text(b[x])
+    ax = _axis_text(ctx, b, axis, None)
+    kdt = _axis_text(ctx, b, kd, None)
+    site = Site("logsumexp", fw, call, r.exp(xs), r.log(r.sum("{p}", ax, kdt)))
+    site.renderer = r
+    site.operand = b[x]
+    return site
+
+
+SOFTMAX_FUNCS = {
+    "torch.nn.functional.log_softmax": ("torch", ["input", "dim", "_stacklevel", "dtype"], "dim"),
+    "torch.log_softmax": ("torch", ["input", "dim", "dtype"], "dim"),
+    "torch.special.log_softmax": ("torch", ["input", "dim", "dtype"], "dim"),
+    "jax.nn.log_softmax": ("jax", ["x", "axis"], "axis"),
+    "tensorflow.nn.log_softmax": ("tf", ["logits", "axis", "name"], "axis"),
+    "tensorflow.math.log_softmax": ("tf", ["logits", "axis", "name"], "axis"),
+    "keras.ops.log_softmax": ("keras", ["x", "axis"], "axis"),
+    "scipy.special.log_softmax": ("numpy", ["x", "axis"], "axis"),
+}
+
+
+def op_log_softmax(call, ctx):
+    q, m, recv = resolve(call, ctx)
+    if q in SOFTMAX_FUNCS:
+        fw, params, axis = SOFTMAX_FUNCS[q]
+        b = bind(call, params)
+    elif m == "log_softmax" and method_fw(ctx, ["torch"]) == "torch":
+        fw, params, axis = "torch", ["input", "dim", "dtype"], "dim"
+        b = bind(call, params, receiver=recv)
+    else:
+        return None
+    if not b or params[0] not in b or set(b) - {params[0], axis}:
+        return None
+    default_axis = {"torch": None, "jax": "-1", "tf": "-1", "keras": "-1", "numpy": None}[fw]
+    ax = _axis_text(ctx, b, axis, default_axis)
+    if ax is None:
+        return None  # torch's implicit dim: leave it
+    r = Renderer(fw, ctx.imports)
+    site = Site("log_softmax", fw, call, r.softmax(ctx.text(b[params[0]]), ax), r.log("{p}"))
+    site.renderer = r
+    site.operand = b[params[0]]
+    return site
+
+
+def op_bce_logits(call, ctx):
+    q, _, _ = resolve(call, ctx)
+    if q != "torch.nn.functional.binary_cross_entropy_with_logits":
+        return None
+    b = bind(call, ["input", "target", "weight", "size_average", "reduce", "reduction", "pos_weight"])
+    if not b or "input" not in b or "target" not in b or "pos_weight" in b:
+        return None
+    r = Renderer("torch", ctx.imports)
+    rest = [ctx.text(b["target"])] + [f"{k}={ctx.text(v)}" for k, v in b.items() if k not in ("input", "target")]
+    cons = f"{r.m}.nn.functional.binary_cross_entropy({{p}}, {', '.join(rest)})"
+    site = Site("bce_with_logits", "torch", call, r.sigmoid(ctx.text(b["input"])), cons)
+    site.renderer = r
+    site.operand = b["input"]
+    return site
+
+
+KERAS_LOSSES = {"binary_crossentropy": "sigmoid", "categorical_crossentropy": "softmax",
+                "sparse_categorical_crossentropy": "softmax"}
+
+
+def op_from_logits(call, ctx):
+    q, _, _ = resolve(call, ctx)
+    if not q or q.rsplit(".", 1)[-1] not in KERAS_LOSSES or framework_of(q) not in ("keras", "tf"):
+        return None
+    if ".losses." not in q and ".ops." not in q and ".backend." not in q:
+        return None
+    flag = next((kw for kw in call.keywords if kw.arg == "from_logits"), None)
+    if flag is None or not is_lit(flag.value, True):
+        return None
+    if len(call.args) < 2 or any(isinstance(a, ast.Starred) for a in call.args):
+        return None
+    kind = KERAS_LOSSES[q.rsplit(".", 1)[-1]]
+    fw = "keras" if framework_of(q) == "keras" else "tf"
+    r = Renderer(fw, ctx.imports)
+    axis = next((ctx.text(kw.value) for kw in call.keywords if kw.arg == "axis"), "-1")
+    pred = ctx.text(call.args[1])
+    prod = r.sigmoid(pred) if kind == "sigmoid" else r.softmax(pred, axis)
+    func = ctx.text(call.func)
+    args = [ctx.text(call.args[0]), "{p}"] + [ctx.text(a) for a in call.args[2:]]
+    args += [f"{kw.arg}={ctx.text(kw.value)}" for kw in call.keywords if kw.arg != "from_logits"]
+    site = Site("from_logits", fw, call, prod, f"{func}({', '.join(args)})")
+    site.renderer = r
+    site.operand = call.args[1]
+    return site
+
+
+def op_cross_entropy(call, ctx):
+    q, _, _ = resolve(call, ctx)
+    if q != "torch.nn.functional.cross_entropy":
+        return None
+    b = bind(call, ["input", "target", "weight", "size_average", "ignore_index", "reduce", "reduction",
+                    "label_smoothing"])
+    if not b or "input" not in b or "target" not in b or "label_smoothing" in b:
+        return None
+    r = Renderer("torch", ctx.imports)
+    rest = [ctx.text(b["target"])] + [f"{k}={ctx.text(v)}" for k, v in b.items() if k not in ("input", "target")]
+    cons = f"{r.m}.nn.functional.nll_loss({r.log('{p}')}, {', '.join(rest)})"
+    site = Site("cross_entropy", "torch", call, r.softmax(ctx.text(b["input"]), "1"), cons)
+    site.renderer = r
+    site.operand = b["input"]
+    return site
+
+
+def _unary_site(name, call, ctx, funcs: Dict[str, str], methods: Dict[str, str], build):
+    """A one-argument stable function: funcs maps qualified names to frameworks, methods to frameworks."""
+    q, m, recv = resolve(call, ctx)
+    if q in funcs:
+        fw = funcs[q]
+        if len(call.args) != 1 or call.keywords or isinstance(call.args[0], ast.Starred):
+            return None
+        x = call.args[0]
+    elif m in methods and not call.args and not call.keywords:
+        fw = method_fw(ctx, [methods[m]])
+        if fw is None:
+            return None
+        x = recv
+    else:
+        return None
+    r = Renderer(fw, ctx.imports)
+    xs = ctx.text(x)
+    if not isinstance(x, (ast.Name, ast.Attribute, ast.Subscript, ast.Call)):
+        xs = f"({xs})"
+    prod, cons = build(r, xs)
+    site = Site(name, fw, call, prod, cons)
+    site.renderer = r
+    site.operand = x
+    return site
+
+
+def op_logsigmoid(call, ctx):
+    funcs = {"torch.nn.functional.logsigmoid": "torch", "jax.nn.log_sigmoid": "jax",
+             "tensorflow.math.log_sigmoid": "tf", "keras.ops.log_sigmoid": "keras",
+             "scipy.special.log_expit": "numpy"}
+    return _unary_site("logsigmoid", call, ctx, funcs, {}, lambda r, x: (r.sigmoid(x), r.log("{p}")))
+
+
+def op_softplus(call, ctx):
+    funcs = {"torch.nn.functional.softplus": "torch", "jax.nn.softplus": "jax", "tensorflow.nn.softplus": "tf",
+             "tensorflow.math.softplus": "tf", "keras.ops.softplus": "keras"}
+    q, _, _ = resolve(call, ctx)
+    if q in ("numpy.logaddexp", "jax.numpy.logaddexp") and len(call.args) == 2 and not call.keywords \
+            and is_lit(call.args[0], 0, 0.0):
+        fw = framework_of(q)
+        r = Renderer(fw, ctx.imports)
+        x = ctx.text(call.args[1])
+        site = Site("softplus", fw, call, r.exp(x), r.log("1 + {p}"))
+        site.renderer = r
+        site.operand = call.args[1]
+        return site
+    return _unary_site("softplus", call, ctx, funcs, {}, lambda r, x: (r.exp(x), r.log("1 + {p}")))
+
+
+def op_log1p(call, ctx):
+    funcs = {"torch.log1p": "torch", "torch.special.log1p": "torch", "numpy.log1p": "numpy",
+             "jax.numpy.log1p": "jax", "tensorflow.math.log1p": "tf", "keras.ops.log1p": "keras",
+             "math.log1p": "math"}
+    return _unary_site("log1p", call, ctx, funcs, {"log1p": "torch"}, lambda r, x: (f"1 + {x}", r.log("{p}")))
+
+
+def op_expm1(call, ctx):
+    funcs = {"torch.expm1": "torch", "torch.special.expm1": "torch", "numpy.expm1": "numpy",
+             "jax.numpy.expm1": "jax", "tensorflow.math.expm1": "tf", "keras.ops.expm1": "keras",
+             "math.expm1": "math"}
+    return _unary_site("expm1", call, ctx, funcs, {"expm1": "torch"}, lambda r, x: (r.exp(x), "{p} - 1"))
+
+
+def op_sigmoid(call, ctx):
+    funcs = {"torch.sigmoid": "torch", "torch.nn.functional.sigmoid": "torch", "torch.special.expit": "torch",
+             "jax.nn.sigmoid": "jax", "tensorflow.math.sigmoid": "tf", "tensorflow.nn.sigmoid": "tf",
+             "tensorflow.sigmoid": "tf"}
+    return _unary_site("sigmoid", call, ctx, funcs, {"sigmoid": "torch"},
+                       lambda r, x: (r.exp(f"-{x}"), "1 / (1 + {p})"))
+
+
+def op_logit(call, ctx):
+    funcs = {"torch.logit": "torch", "torch.special.logit": "torch", "scipy.special.logit": "numpy",
+             "jax.scipy.special.logit": "jax"}
+    q, m, recv = resolve(call, ctx)
+    kws = [k.arg for k in call.keywords]
+    if q in ("torch.logit", "torch.special.logit") and len(call.args) == 1 and kws == ["eps"]:
+        # logit(p, eps=...) clamps p into [eps, 1 - eps]: that clamp is the guard the naive form drops
+        r = Renderer("torch", ctx.imports)
+        x = wrap(ctx.text(call.args[0]))
+        site = Site("logit", "torch", call, f"{x} / (1 - {x})", r.log("{p}"))
+        site.renderer = r
+        site.operand = call.args[0]
+        return site
+    return _unary_site("logit", call, ctx, funcs, {"logit": "torch"},
+                       lambda r, x: (f"{x} / (1 - {x})", r.log("{p}")))
+
+
+def op_atanh(call, ctx):
+    funcs = {"torch.atanh": "torch", "torch.arctanh": "torch", "numpy.arctanh": "numpy",
+             "jax.numpy.arctanh": "jax", "tensorflow.math.atanh": "tf", "math.atanh": "math"}
+    return _unary_site("atanh", call, ctx, funcs, {"atanh": "torch", "arctanh": "torch"},
+                       lambda r, x: (f"(1 + {x}) / (1 - {x})", f"0.5 * {r.log('{p}')}"))
+
+
+VAR_FUNCS = {
+    "torch.var": ("torch", ["input", "dim", "unbiased", "keepdim"], "dim", "keepdim", "var"),
+    "torch.std": ("torch", ["input", "dim", "unbiased", "keepdim"], "dim", "keepdim", "std"),
+    "numpy.var": ("numpy", ["a", "axis", "dtype", "out", "ddof", "keepdims"], "axis", "keepdims", "var"),
+    "numpy.std": ("numpy", ["a", "axis", "dtype", "out", "ddof", "keepdims"], "axis", "keepdims", "std"),
+    "jax.numpy.var": ("jax", ["a", "axis", "dtype", "out", "ddof", "keepdims"], "axis", "keepdims", "var"),
+    "jax.numpy.std": ("jax", ["a", "axis", "dtype", "out", "ddof", "keepdims"], "axis", "keepdims", "std"),
+    "tensorflow.math.reduce_variance": ("tf", ["input_tensor", "axis", "keepdims"], "axis", "keepdims", "var"),
+    "tensorflow.math.reduce_std": ("tf", ["input_tensor", "axis", "keepdims"], "axis", "keepdims", "std"),
+    "keras.ops.var": ("keras", ["x", "axis", "keepdims"], "axis", "keepdims", "var"),
+    "keras.ops.std": ("keras", ["x", "axis", "keepdims"], "axis", "keepdims", "std"),
+}
+IGNORED_MOMENT_ARGS = {"unbiased", "correction", "ddof", "dtype"}
+
+
+def op_var(call, ctx):
+    q, m, recv = resolve(call, ctx)
+    if q in VAR_FUNCS:
+        fw, params, axis, kd, which = VAR_FUNCS[q]
+        b = bind(call, params)
+    elif m in ("var", "std"):
+        fw = method_fw(ctx, ["torch", "numpy"])
+        if fw is None:
+            return None
+        which = m
+        if fw == "torch":
+            params, axis, kd = ["input", "dim", "unbiased", "keepdim"], "dim", "keepdim"
+        else:
+            params, axis, kd = ["a", "axis", "dtype", "out", "ddof", "keepdims"], "axis", "keepdims"
+        b = bind(call, params, receiver=recv)
+    else:
+        return None
+    if not b or params[0] not in b or set(b) - {params[0], axis, kd} - IGNORED_MOMENT_ARGS or "out" in b:
+        return None
+    x = b[params[0]]
+    if not isinstance(x, (ast.Name, ast.Attribute, ast.Subscript)):
+        return None  # x appears twice in the naive form: keep it a plain value
+    r = Renderer(fw, ctx.imports)
+    xs = ctx.text(x)
+    ax = _axis_text(ctx, b, axis, None)
+    kdt = _axis_text(ctx, b, kd, None)
+    cons = f"{r.mean(f'{xs} ** 2', ax, kdt)} - {{p}} ** 2"
+    if which == "std":
+        cons = r.sqrt(cons)
+    site = Site("var_std", fw, call, r.mean(xs, ax, kdt), cons)
+    site.renderer = r
+    site.operand = x
+    return site
+
+
+def op_normalize(call, ctx):
+    q, _, _ = resolve(call, ctx)
+    if q == "torch.nn.functional.normalize":
+        b = bind(call, ["input", "p", "dim", "eps", "out"])
+        fw, x, axis, default = "torch", "input", "dim", "1"
+        if b and "p" in b and not is_lit(b["p"], 2, 2.0):
+            return None
+        extra = {"p", "eps"}
+    elif q in ("tensorflow.math.l2_normalize", "tensorflow.nn.l2_normalize"):
+        b = bind(call, ["x", "axis", "epsilon", "name", "dim"])
+        fw, x, axis, default = "tf", "x", "axis", None
+        extra = {"epsilon", "name"}
+    else:
+        return None
+    if not b or x not in b or set(b) - {x, axis} - extra:
+        return None
+    if not isinstance(b[x], (ast.Name, ast.Attribute, ast.Subscript)):
+        return None
+    r = Renderer(fw, ctx.imports)
+    xs = ctx.text(b[x])
+    ax = _axis_text(ctx, b, axis, default)
+    if ax is None:
+        return None
+    site = Site("normalize", fw, call, r.norm(xs, ax), f"{xs} / {{p}}")
+    site.renderer = r
+    site.operand = b[x]
+    return site
+
+
+SOFTMAX_BUILTIN = {
+    "torch.nn.functional.softmax": ("torch", ["input", "dim", "_stacklevel", "dtype"], "dim", None),
+    "torch.softmax": ("torch", ["input", "dim", "dtype"], "dim", None),
+    "jax.nn.softmax": ("jax", ["x", "axis"], "axis", "-1"),
+    "scipy.special.softmax": ("numpy", ["x", "axis"], "axis", None),
+    "tensorflow.nn.softmax": ("tf", ["logits", "axis", "name"], "axis", "-1"),
+    "tensorflow.math.softmax": ("tf", ["logits", "axis", "name"], "axis", "-1"),
+    "keras.ops.softmax": ("keras", ["x", "axis"], "axis", "-1"),
+}
+
+
+def op_softmax(call, ctx):
+    q, m, recv = resolve(call, ctx)
+    if q in SOFTMAX_BUILTIN:
+        fw, params, axis, default = SOFTMAX_BUILTIN[q]
+        b = bind(call, params)
+    elif m == "softmax" and method_fw(ctx, ["torch"]) == "torch":
+        fw, params, axis, default = "torch", ["input", "dim", "dtype"], "dim", None
+        b = bind(call, params, receiver=recv)
+    else:
+        return None
+    if not b or params[0] not in b or set(b) - {params[0], axis, "name"}:
+        return None
+    ax = _axis_text(ctx, b, axis, default)
+    r = Renderer(fw, ctx.imports)
+    cons = "{p} / " + r.sum("{p}", ax, "True")
+    site = Site("softmax", fw, call, r.exp(ctx.text(b[params[0]])), cons)
+    site.renderer = r
+    site.operand = b[params[0]]
+    return site
+
+
+def op_logaddexp(call, ctx):
+    q, _, _ = resolve(call, ctx)
+    if q not in ("numpy.logaddexp", "jax.numpy.logaddexp", "torch.logaddexp"):
+        return None
+    if len(call.args) != 2 or call.keywords or is_lit(call.args[0], 0, 0.0) or is_lit(call.args[1], 0, 0.0):
+        return None
+    fw = framework_of(q)
+    r = Renderer(fw, ctx.imports)
+    a, b = (ctx.text(x) for x in call.args)
+    site = Site("logaddexp", fw, call, f"{r.exp(a)} + {r.exp(b)}", r.log("{p}"))
+    site.renderer = r
+    site.operand = call.args[0]
+    return site
+
+
+def op_cdist(call, ctx):
+    q, _, _ = resolve(call, ctx)
+    if q != "torch.cdist":
+        return None
+    b = bind(call, ["x1", "x2", "p", "compute_mode"])
+    if not b or "x1" not in b or "x2" not in b or ("p" in b and not is_lit(b["p"], 2, 2.0)):
+        return None
+    r = Renderer("torch", ctx.imports)
+    x1, x2 = ctx.text(b["x1"]), ctx.text(b["x2"])
+    prod = f"(({x1}).unsqueeze(-2) - ({x2}).unsqueeze(-3)).pow(2).sum(-1)"
+    site = Site("cdist", "torch", call, prod, r.sqrt("{p}"))
+    site.renderer = r
+    site.operand = b["x1"]
+    return site
+
+
+SQRT_FUNCS = {"torch.sqrt": "torch", "torch.rsqrt": "torch", "numpy.sqrt": "numpy", "jax.numpy.sqrt": "jax",
+              "jax.lax.rsqrt": "jax", "tensorflow.math.sqrt": "tf", "tensorflow.sqrt": "tf",
+              "tensorflow.math.rsqrt": "tf", "tensorflow.rsqrt": "tf", "keras.ops.sqrt": "keras",
+              "keras.ops.rsqrt": "keras", "math.sqrt": "math"}
+VARIANCE_WORDS = re.compile(r"var|sigma2|sigma_sq|sq_sigma|second_moment|mean_sq", re.I)
+
+
+def _small_eps(node: ast.AST, ctx: Ctx) -> bool:
+    try:
+        v = ast.literal_eval(node)
+        return isinstance(v, float) and 0 < v < 1e-2
+    except Exception:
+        pass
+    t = ctx.text(node)
+    return bool(re.search(r"\beps|epsilon", t, re.I)) and len(t) < 40
+
+
+def op_eps_sqrt(call, ctx):
+    q, m, recv = resolve(call, ctx)
+    if q in SQRT_FUNCS and len(call.args) == 1 and not call.keywords:
+        fw, arg, rsqrt = SQRT_FUNCS[q], call.args[0], q.endswith("rsqrt")
+    elif m in ("sqrt", "rsqrt") and not call.args and method_fw(ctx, ["torch"]) == "torch":
+        fw, arg, rsqrt = "torch", recv, m == "rsqrt"
+    else:
+        return None
+    if not (isinstance(arg, ast.BinOp) and isinstance(arg.op, ast.Add)):
+        return None
+    var, eps = arg.left, arg.right
+    if not _small_eps(eps, ctx):
+        var, eps = eps, var
+        if not _small_eps(eps, ctx):
+            return None
+    if not VARIANCE_WORDS.search(ctx.text(var)) or re.search(r"running|moving", ctx.text(var)):
+        return None  # a running buffer has no gradient: sqrt(v) + eps is no hazard there
+    r = Renderer(fw, ctx.imports)
+    root = r.sqrt("{p}") + " + " + ctx.text(eps)
+    cons = f"1 / ({root})" if rsqrt else root
+    site = Site("eps_sqrt", fw, call, ctx.text(var), cons)
+    site.renderer = r
+    site.operand = var
+    return site
+
+
+# Denominators that are 0 for ordinary inputs: norms, standard deviations, counts, mask sums. Not sums
+# of weights or probabilities (a top-k softmax sum is never 0: the naive form would not be a hazard).
+NORMLIKE = re.compile(r"norm|\bstd\b|std\(|count|length|\blens?\b|num_|mask|valid|nonzero", re.I)
+
+
+def op_clamp_div(node, ctx):
+    """`a / b.clamp(min=eps)`, `a / max(b, eps)`, `a / (b + eps)` with b a norm, sum, std or count."""
+    if not (isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div)):
+        return None
+    den = node.right
+    inner, fw = None, None
+    if isinstance(den, ast.Call):
+        q, m, recv = resolve(den, ctx)
+        if m in ("clamp", "clamp_min", "clip") and method_fw(ctx, ["torch"]) == "torch":
+            kw = {k.arg: k.value for k in den.keywords}
+            lo = kw.get("min") if m != "clamp_min" else (den.args[0] if den.args else kw.get("min"))
+            if m in ("clamp", "clip") and den.args:
+                lo = den.args[0]
+            if lo is not None and _small_eps(lo, ctx) and (m == "clamp_min" or "max" not in kw and len(den.args) <= 1):
+                inner, fw = recv, "torch"
+        elif q in ("torch.clamp", "torch.clamp_min", "torch.clip"):
+            kw = {k.arg: k.value for k in den.keywords}
+            lo = den.args[1] if len(den.args) > 1 else kw.get("min")
+            if den.args and lo is not None and _small_eps(lo, ctx) and "max" not in kw and len(den.args) <= 2:
+                inner, fw = den.args[0], "torch"
+        elif q in ("numpy.maximum", "jax.numpy.maximum", "tensorflow.maximum", "tensorflow.math.maximum") \
+                and len(den.args) == 2:
+            a, b = den.args
+            if _small_eps(b, ctx):
+                inner, fw = a, framework_of(q)
+            elif _small_eps(a, ctx):
+                inner, fw = b, framework_of(q)
+    elif isinstance(den, ast.BinOp) and isinstance(den.op, ast.Add):
+        for a, b in ((den.left, den.right), (den.right, den.left)):
+            if _small_eps(b, ctx):
+                inner = a
+                fw = next(iter(sorted(ctx.fws & {"torch", "numpy", "jax", "tf"})), None)
+                break
+    if inner is None or fw is None or not NORMLIKE.search(ctx.text(inner)):
+        return None
+    r = Renderer(fw, ctx.imports)
+    num = ctx.text(node.left)
+    if isinstance(node.left, (ast.BinOp, ast.BoolOp, ast.IfExp, ast.Lambda, ast.Compare)):
+        num = f"({num})"
+    site = Site("clamp_div", fw, node, ctx.text(inner), f"{num} / {{p}}")
+    site.renderer = r
+    site.operand = inner
+    return site
+
+
+FINFO_NEG = re.compile(r"^-\s*\w+(\.\w+)*\.finfo\(.*\)\.max$|^\w+(\.\w+)*\.finfo\(.*\)\.min$", re.S)
+
+
+def op_finfo_mask(call, ctx):
+    q, m, recv = resolve(call, ctx)
+    if m in ("masked_fill", "masked_fill_") and method_fw(ctx, ["torch"]) == "torch" and len(call.args) == 2:
+        pos = 1
+    elif q in ("torch.where", "jax.numpy.where", "numpy.where", "tensorflow.where") and len(call.args) == 3:
+        pos = 1 if FINFO_NEG.match(ctx.text(call.args[1]).strip()) else 2
+    else:
+        return None
+    val = call.args[pos]
+    if not FINFO_NEG.match(ctx.text(val).strip()):
+        return None
+    fw = "torch" if m else framework_of(q)
+    r = Renderer(fw, ctx.imports)
+    parts = [ctx.text(a) for a in call.args]
+    parts[pos] = "{p}"
+    parts += [f"{k.arg}={ctx.text(k.value)}" for k in call.keywords]
+    cons = f"{ctx.text(call.func)}({', '.join(parts)})"
+    site = Site("finfo_mask", fw, call, 'float("-inf")', cons, scalar=True)
+    site.renderer = r
+    site.operand = call.args[0]
+    site.needs_softmax_after = True
+    return site
+
+
+def op_finfo_eps(node, ctx):
+    """`x + finfo(dtype).eps` as a guard -> `x + 1e-8` (an eps that vanishes in float16, absorbs near 1)."""
+    if not (isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add)):
+        return None
+    for keep, eps in ((node.left, node.right), (node.right, node.left)):
+        t = ctx.text(eps).strip()
+        if re.match(r"^\w+(\.\w+)*\.finfo\(.*\)\.(eps|tiny|smallest_normal)$", t, re.S):
+            base = t.split(".finfo")[0].split(".")[0]
+            fw = framework_of(ctx.imports.get(base, "")) or None
+            if fw is None:
+                return None
+            r = Renderer(fw, ctx.imports)
+            k = ctx.text(keep)
+            if isinstance(keep, (ast.BinOp, ast.BoolOp, ast.IfExp, ast.Compare)):
+                k = f"({k})"
+            site = Site("finfo_eps", fw, node, "1e-8", f"{k} + {{p}}", scalar=True)
+            site.renderer = r
+            site.operand = keep
+            return site
+    return None
+
+
+def op_finfo_floor(call, ctx):
+    """`clamp(x, min=finfo(dtype).eps)` / `maximum(x, finfo.eps)` -> the same floor at 1e-8."""
+    for i, a in enumerate(list(call.args) + [k.value for k in call.keywords]):
+        t = ctx.text(a).strip()
+        if re.match(r"^\w+(\.\w+)*\.finfo\(.*\)\.(eps|tiny)$", t, re.S):
+            q, m, recv = resolve(call, ctx)
+            name = (q or m or "").rsplit(".", 1)[-1]
+            if name not in ("clamp", "clamp_min", "clip", "maximum"):
+                return None
+            fw = framework_of(q) if q else method_fw(ctx, ["torch"])
+            if fw is None:
+                return None
+            r = Renderer(fw, ctx.imports)
+            args = [ctx.text(x) for x in call.args] + [f"{k.arg}={ctx.text(k.value)}" for k in call.keywords]
+            args[i] = args[i].replace(t, "{p}") if i >= len(call.args) else "{p}"
+            site = Site("finfo_floor", fw, call, "1e-8", f"{ctx.text(call.func)}({', '.join(args)})", scalar=True)
+            site.renderer = r
+            site.operand = call.args[0] if call.args else a
+            return site
+    return None
+
+
+def op_acos_clamp(call, ctx):
+    q, m, recv = resolve(call, ctx)
+    funcs = {"torch.acos": "torch", "torch.arccos": "torch", "numpy.arccos": "numpy", "jax.numpy.arccos": "jax",
+             "tensorflow.math.acos": "tf", "math.acos": "math"}
+    if q in funcs and len(call.args) == 1 and not call.keywords:
+        fw, arg = funcs[q], call.args[0]
+    elif m in ("acos", "arccos") and not call.args and method_fw(ctx, ["torch"]) == "torch":
+        fw, arg = "torch", recv
+    else:
+        return None
+    if not isinstance(arg, ast.Call):
+        return None
+    aq, am, arecv = resolve(arg, ctx)
+    if am in ("clamp", "clip") and arecv is not None:
+        inner = arecv
+    elif aq and aq.rsplit(".", 1)[-1] in ("clamp", "clip", "clip_by_value") and arg.args:
+        inner = arg.args[0]
+    else:
+        return None
+    r = Renderer(fw, ctx.imports)
+    site = Site("acos_clamp", fw, call, ctx.text(inner), r.acos("{p}"))
+    site.renderer = r
+    site.operand = inner
+    return site
+
+
+OPERATORS: Dict[str, Tuple[Operator, Callable]] = {
+    "logsumexp": (Operator("logsumexp", ("NUM101",)), op_logsumexp),
+    "log_softmax": (Operator("log_softmax", ("NUM102", "NUM203")), op_log_softmax),
+    "cross_entropy": (Operator("cross_entropy", ("NUM203", "NUM102")), op_cross_entropy),
+    "bce_with_logits": (Operator("bce_with_logits", ("NUM203",)), op_bce_logits),
+    "from_logits": (Operator("from_logits", ("NUM203",)), op_from_logits),
+    "logsigmoid": (Operator("logsigmoid", ("NUM103",)), op_logsigmoid),
+    "softplus": (Operator("softplus", ("NUM104",)), op_softplus),
+    "logaddexp": (Operator("logaddexp", ("NUM105",)), op_logaddexp),
+    "log1p": (Operator("log1p", ("NUM106",), note="opt-in rule"), op_log1p),
+    "expm1": (Operator("expm1", ("NUM107",)), op_expm1),
+    "softmax": (Operator("softmax", ("NUM201",)), op_softmax),
+    "sigmoid": (Operator("sigmoid", ("NUM202",), note="opt-in rule"), op_sigmoid),
+    "var_std": (Operator("var_std", ("NUM301",)), op_var),
+    "eps_sqrt": (Operator("eps_sqrt", ("NUM403",)), op_eps_sqrt),
+    "normalize": (Operator("normalize", ("NUM404",)), op_normalize),
+    "clamp_div": (Operator("clamp_div", ("NUM404",)), op_clamp_div),
+    "finfo_mask": (Operator("finfo_mask", ("NUM501",)), op_finfo_mask),
+    "cdist": (Operator("cdist", ("NUM402",), ("sqrt-of-cancelling-difference",)), op_cdist),
+    # issue 14's families: no rule yet; the names are placeholders to map when the rules land.
+    "logit": (Operator("logit", (), ("logit-by-hand",), written=False), op_logit),
+    "atanh": (Operator("atanh", (), ("logit-by-hand", "atanh-by-hand"), written=False), op_atanh),
+    "acos_clamp": (Operator("acos_clamp", ("NUM405",), ("acos-domain",), written=False,
+                            note="NUM405 covers only library cosine similarities"), op_acos_clamp),
+    "finfo_eps": (Operator("finfo_eps", (), ("absorption", "dtype-eps"), written=False), op_finfo_eps),
+    "finfo_floor": (Operator("finfo_floor", (), ("absorption", "dtype-eps"), written=False), op_finfo_floor),
+}
+BINOP_OPERATORS = {"clamp_div", "finfo_eps"}
+# The last name of a call that each operator looks at (so a file is walked once, not once per operator).
+CALL_NAMES: Dict[str, Tuple[str, ...]] = {
+    "logsumexp": ("logsumexp", "reduce_logsumexp"),
+    "log_softmax": ("log_softmax",),
+    "cross_entropy": ("cross_entropy",),
+    "bce_with_logits": ("binary_cross_entropy_with_logits",),
+    "from_logits": tuple(KERAS_LOSSES),
+    "logsigmoid": ("logsigmoid", "log_sigmoid", "log_expit"),
+    "softplus": ("softplus", "logaddexp"),
+    "logaddexp": ("logaddexp",),
+    "log1p": ("log1p",),
+    "expm1": ("expm1",),
+    "softmax": ("softmax",),
+    "sigmoid": ("sigmoid", "expit"),
+    "var_std": ("var", "std", "reduce_variance", "reduce_std"),
+    "eps_sqrt": ("sqrt", "rsqrt"),
+    "normalize": ("normalize", "l2_normalize"),
+    "finfo_mask": ("masked_fill", "masked_fill_", "where"),
+    "cdist": ("cdist",),
+    "logit": ("logit",),
+    "atanh": ("atanh", "arctanh"),
+    "acos_clamp": ("acos", "arccos"),
+    "finfo_floor": ("clamp", "clamp_min", "clip", "maximum"),
+}
+FILE_TRIGGERS = {"clamp_div": ("clamp", "maximum", "eps"), "finfo_eps": ("finfo",)}
+
+
+# --------------------------------------------------------------------------- finding sites
+
+SKIP_PATH = re.compile(r"(^|/)(tests?|testing)/|(^|/)test_[^/]*\.py$|_test\.py$|conftest\.py$")
+CONSTANT_CALLS = {"linspace", "arange", "logspace", "ones", "zeros", "full", "eye", "ones_like", "zeros_like"}
+
+
+def parents(tree: ast.AST) -> Dict[ast.AST, ast.AST]:
+    out = {}
+    for node in ast.walk(tree):
+        for child in ast.iter_child_nodes(node):
+            out[child] = node
+    return out
+
+
+def is_constant_operand(node: ast.AST, ctx: Ctx) -> bool:
+    """The operand has no variable in it (a literal, a grid from constants): the naive form is safe there."""
+    names = {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
+    names -= set(ctx.imports) | BUILTINS
+    for n in ast.walk(node):
+        if isinstance(n, ast.Call):
+            parts = dotted(n.func)
+            if parts and parts[-1] in CONSTANT_CALLS:
+                return True
+    return not names
+
+
+@dataclasses.dataclass
+class Found:
+    path: str          # relative to the corpus
+    site: Site
+    stmt: ast.stmt
+    top: ast.stmt
+    func: Optional[ast.AST]
+    klass: Optional[ast.ClassDef]
+    line: int          # line of the replaced expression in the original file
+
+
+def scan_file(path: pathlib.Path, rel: str, wanted: set) -> List[Found]:
+    try:
+        src = path.read_text(encoding="utf-8")
+    except (UnicodeDecodeError, OSError):
+        return []
+    triggers = [t for name in wanted for t in CALL_NAMES.get(name, ()) + FILE_TRIGGERS.get(name, ())]
+    if PREFIX in src or not any(t in src for t in triggers):
+        return []
+    try:
+        tree = ast.parse(src)
+    except (SyntaxError, ValueError):
+        return []
+    ctx = Ctx(src, tree, import_table(tree))
+    if not ctx.fws:
+        return []
+    par = None
+    out: List[Found] = []
+    by_name: Dict[str, List[str]] = collections.defaultdict(list)
+    for name in sorted(wanted):
+        for n in CALL_NAMES.get(name, ()):
+            by_name[n].append(name)
+    binops = {ast.Div: [n for n in ("clamp_div",) if n in wanted], ast.Add: [n for n in ("finfo_eps",) if n in wanted]}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            f = node.func
+            last = f.attr if isinstance(f, ast.Attribute) else f.id if isinstance(f, ast.Name) else None
+            names = by_name.get(last, ())
+        elif isinstance(node, ast.BinOp):
+            names = binops.get(type(node.op), ())
+        else:
+            continue
+        for name in names:
+            try:
+                site = OPERATORS[name][1](node, ctx)
+            except Exception:
+                site = None
+            if site is None:
+                continue
+            site.ctx = ctx
+            if par is None:
+                par = parents(tree)
+            placed = place(node, par, ctx)
+            if placed is None or is_constant_operand(site.operand, ctx):
+                continue
+            stmt, top, func, klass = placed
+            if getattr(site, "needs_softmax_after", False):
+                body = ctx.text(func) if func is not None else src
+                after = body[body.find(ctx.text(node)):] if ctx.text(node) in body else body
+                if "softmax(" not in after:
+                    continue
+            out.append(Found(rel, site, stmt, top, func, klass, node.lineno))
+    return out
+
+
+def place(node, par, ctx):
+    """(statement, top-level statement, function, class) around a node; None where a mutation cannot go."""
+    cur = node
+    stmt = None
+    func = None
+    klass = None
+    while cur in par:
+        cur = par[cur]
+        if isinstance(cur, (ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)) and stmt is None:
+            return None
+        if isinstance(cur, ast.stmt) and stmt is None:
+            stmt = cur
+        if isinstance(cur, (ast.FunctionDef, ast.AsyncFunctionDef)) and func is None and cur is not stmt:
+            func = cur
+            outer = par.get(cur)
+            if isinstance(outer, ast.ClassDef):
+                klass = outer
+        if isinstance(cur, ast.ClassDef) and func is None:
+            return None  # a class body: no statement to put a producer before
+    if stmt is None or isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        return None
+    top = stmt
+    while par.get(top) is not None and not isinstance(par[top], ast.Module):
+        top = par[top]
+    line = ctx.lines[stmt.lineno - 1]
+    indent = len(line) - len(line.lstrip())
+    if byte_to_char(line, stmt.col_offset) != indent or line.lstrip().startswith("elif"):
+        return None  # the statement does not start its line (after `;`, or a one-line body)
+    return stmt, top, func, klass
+
+
+def byte_to_char(line: str, col: int) -> int:
+    return len(line.encode("utf-8")[:col].decode("utf-8", errors="ignore"))
+
+
+# --------------------------------------------------------------------------- building mutants
+
+@dataclasses.dataclass
+class Mutant:
+    id: str
+    op: str
+    distance: str
+    variant: str
+    fw: str
+    path: str              # corpus-relative original path
+    orig_line: int
+    files: Dict[str, str]  # relative path in the mutant folder -> text
+    main: str              # the mutated file's relative path
+    lines: List[int]       # lines of the main file where a finding counts
+    codes: Tuple[str, ...]
+    names: Tuple[str, ...]
+
+
+def free_names(expr: str, known: set) -> List[str]:
+    seen: List[str] = []
+    for n in ast.walk(ast.parse(expr, mode="eval")):
+        if isinstance(n, ast.Name) and n.id not in known and n.id not in seen and n.id not in BUILTINS:
+            seen.append(n.id)
+    return seen
+
+
+def module_names(tree: ast.Module) -> set:
+    names = set()
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            for a in node.names:
+                names.add((a.asname or a.name).split(".")[0])
+        elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            for t in targets:
+                for n in ast.walk(t):
+                    if isinstance(n, ast.Name):
+                        names.add(n.id)
+    return names
+
+
+def absolute_imports(tree: ast.Module, src: str) -> List[str]:
+    out = []
+    for node in tree.body:
+        if isinstance(node, ast.Import) or (isinstance(node, ast.ImportFrom) and not node.level
+                                            and node.module != "__future__"):
+            out.append(ast.get_source_segment(src, node))
+    return out
+
+
+def start_line(node: ast.stmt) -> int:
+    lines = [node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])]
+    return min(lines)
+
+
+def wrap(expr: str) -> str:
+    try:
+        node = ast.parse(expr, mode="eval").body
+    except SyntaxError:
+        return f"({expr})"
+    if isinstance(node, (ast.Name, ast.Attribute, ast.Subscript, ast.Call, ast.Constant)):
+        return expr
+    return f"({expr})"
+
+
+def build(found: Found, distance: str, rng: random.Random, mid: str, op: Operator) -> Optional[Mutant]:
+    site, ctx = found.site, found.site.ctx
+    r: Renderer = site.renderer
+    lines = list(ctx.lines)
+    node = site.node
+    # The replaced span, in characters.
+    sl, el = node.lineno - 1, node.end_lineno - 1
+    sc = byte_to_char(lines[sl], node.col_offset)
+    ec = byte_to_char(lines[el], node.end_col_offset)
+    head, tail = lines[sl][:sc], lines[el][ec:]
+    stmt_line = found.stmt.lineno - 1
+    ind = lines[stmt_line][: len(lines[stmt_line]) - len(lines[stmt_line].lstrip())]
+    nl = "\r\n" if lines[stmt_line].endswith("\r\n") else "\n"
+    prod = site.prod
+    known_mod = module_names(ctx.tree) | set(ctx.imports)
+    params = free_names(prod, known_mod | {n.split(" as ")[-1] for n in r.new_imports})
+    pre: List[str] = []          # lines before the statement
+    top_insert: List[str] = []   # lines before the enclosing top-level statement
+    cls_insert: List[str] = []   # lines before the enclosing method (a new method)
+    prod_offsets: List[Tuple[str, int]] = []  # ("pre"/"top"/"cls", index) of producer lines
+    variant = ""
+    files: Dict[str, str] = {}
+    p = "_nl_p"
+
+    def cond() -> str:
+        if found.func is not None:
+            args = [a.arg for a in found.func.args.args + found.func.args.kwonlyargs if a.arg not in ("self", "cls")]
+            if args:
+                return f"{args[0]} is not None"
+        return '__name__ != "__main__"'
+
+    if distance == "inline":
+        value = site.cons.format(p=wrap(prod))
+    elif distance == "local":
+        pre = [f"{ind}{p} = {prod}"]
+        prod_offsets = [("pre", 0)]
+        value = site.cons.format(p=p)
+    elif distance == "reassign":
+        variant = rng.choice(r.reassignments(p, site.scalar))
+        pre = [f"{ind}{p} = {prod}", f"{ind}{p} = {variant}"]
+        prod_offsets = [("pre", 0), ("pre", 1)]
+        value = site.cons.format(p=p)
+    elif distance == "branch":
+        variant = rng.choice(["both", "one"])
+        if variant == "both":
+            pre = [f"{ind}if {cond()}:", f"{ind}    {p} = {prod}", f"{ind}else:", f"{ind}    {p} = {prod}"]
+            prod_offsets = [("pre", 1), ("pre", 3)]
+        else:
+            again = rng.choice(r.reassignments(p, site.scalar))
+            variant = f"one: {again}"
+            pre = [f"{ind}{p} = {prod}", f"{ind}if {cond()}:", f"{ind}    {p} = {again}"]
+            prod_offsets = [("pre", 0), ("pre", 2)]
+        value = site.cons.format(p=p)
+    elif distance in ("helper", "module"):
+        variant = rng.choice(["return", "local"])
+        body = [f"    return {prod}"] if variant == "return" else [f"    _nl_q = {prod}", "    return _nl_q"]
+        fn = ["def _nl_helper(" + ", ".join(params) + "):"] + body
+        call = "_nl_helper(" + ", ".join(params) + ")"
+        if site.cons.count("{p}") > 1:
+            # The consumer reads the value twice (e / sum(e)): call the helper once, as code does.
+            pre = [f"{ind}{p} = {call}"]
+            value = site.cons.format(p=p)
+        else:
+            value = site.cons.format(p=call)
+        if distance == "helper":
+            top_insert = fn + ["", ""]
+            prod_offsets = [("top", 1)] + ([("top", 2)] if variant == "local" else [])
+        else:
+            imports = absolute_imports(ctx.tree, ctx.src) + [i for i in r.new_imports]
+            files["_nl_helpers.py"] = "\n".join(imports + ["", ""] + fn) + "\n"
+            top_insert = ["from ._nl_helpers import _nl_helper", ""]
+    elif distance == "self":
+        if found.klass is not None and found.func.args.args and found.func.args.args[0].arg == "self":
+            variant = "method"
+            others = [x for x in params if x != "self"]
+            mline = found.func.lineno - 1
+            cind = lines[mline][: len(lines[mline]) - len(lines[mline].lstrip())]
+            cls_insert = [f"{cind}def _nl_prepare(" + ", ".join(["self"] + others) + "):",
+                          f"{cind}    self._nl_p = {prod}", ""]
+            prod_offsets = [("cls", 1)]
+            pre = [f"{ind}self._nl_prepare(" + ", ".join(others) + ")"]
+            value = site.cons.format(p="self._nl_p")
+        else:
+            variant = "module attribute"
+            top_insert = ["_NL_P = None", "", ""]
+            if found.func is not None:
+                pre = [f"{ind}global _NL_P", f"{ind}_NL_P = {prod}"]
+                prod_offsets = [("pre", 1)]
+            else:
+                pre = [f"{ind}_NL_P = {prod}"]
+                prod_offsets = [("pre", 0)]
+            value = site.cons.format(p="_NL_P")
+    elif distance == "tuple":
+        aux = params[0] if params else "None"
+        top_insert = ["def _nl_pair(" + ", ".join(params) + "):", f"    return {prod}, {aux}", "", ""]
+        prod_offsets = [("top", 1)]
+        pre = [f"{ind}{p}, _nl_aux = _nl_pair(" + ", ".join(params) + ")"]
+        value = site.cons.format(p=p)
+    else:
+        raise ValueError(distance)
+
+    if r.new_imports and distance != "module":
+        top_insert = list(r.new_imports) + [""] + top_insert
+    elif r.new_imports and distance == "module":
+        top_insert = list(r.new_imports) + [""] + top_insert
+
+    value = wrap(value)
+    # Assemble: [0, top) + top_insert + [top, method) + cls_insert + [method, stmt) + pre + [stmt, ...]
+    top_l = start_line(found.top) - 1
+    cls_l = start_line(found.func) - 1 if cls_insert else None
+    new: List[str] = []
+    where: Dict[str, List[int]] = {}
+
+    def physical() -> int:
+        return sum(x.count("\n") for x in new)
+
+    def add(block: List[str], key: str):
+        where[key] = []
+        for x in block:
+            where[key].append(physical())
+            new.append(x + nl)
+
+    new.extend(lines[:top_l])
+    add(top_insert, "top")
+    if cls_l is not None and cls_l >= top_l:
+        new.extend(lines[top_l:cls_l])
+        add(cls_insert, "cls")
+        new.extend(lines[cls_l:stmt_line])
+    else:
+        new.extend(lines[top_l:stmt_line])
+    add(pre, "pre")
+    # The statement itself, with the expression replaced (its lines until the span ends).
+    stmt_block = lines[stmt_line:sl] + [head + value + tail]
+    consumer = physical() + (sl - stmt_line) + 1
+    new.extend(stmt_block)
+    new.extend(lines[el + 1:])
+    text = "".join(new)
+    try:
+        compile(text, "mutant.py", "exec", dont_inherit=True)
+    except (SyntaxError, ValueError):
+        return None
+    counted = [consumer] + [where[k][i] + 1 for k, i in prod_offsets]
+    main = pathlib.PurePosixPath(found.path).name
+    files[main] = text
+    return Mutant(mid, op.name, distance, variant, site.fw, found.path, found.line, files, main,
+                  sorted(set(counted)), op.codes, op.names)
+
+
+# --------------------------------------------------------------------------- stubbing
+
+def stub_others(text: str, keep_line: int) -> str:
+    """Stub every top-level function and class but the one holding `keep_line` (and our helpers).
+
+    `def f(...): <body>` becomes `def f(*args, **kwargs): pass` followed by blank lines, so every
+    line number stays. numlint reads the enclosing function or class whole; the other definitions
+    only cost parse time (transformers' modeling files run to thousands of lines).
+    """
+    try:
+        tree = ast.parse(text)
+    except SyntaxError:
+        return text
+    lines = text.splitlines(keepends=True)
+    for node in tree.body:
+        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            continue
+        first, last = start_line(node), node.end_lineno
+        if first <= keep_line <= last or node.name.startswith(PREFIX):
+            continue
+        nl = "\r\n" if lines[first - 1].endswith("\r\n") else "\n"
+        head = "class" if isinstance(node, ast.ClassDef) else ("async def" if isinstance(node, ast.AsyncFunctionDef) else "def")
+        args = "" if head == "class" else "(*args, **kwargs)"
+        lines[first - 1] = f"{head} {node.name}{args}: pass{nl}"
+        for i in range(first, last):
+            lines[i] = nl
+    return "".join(lines)
+
+
+def opt_in_codes() -> set:
+    """Codes of the opt-in rules, from `numlint rules` (they say "opt-in" in their summary)."""
+    proc = subprocess.run([sys.executable, "-m", "numlint", "rules"], capture_output=True, text=True)
+    return {ln.split()[0] for ln in proc.stdout.splitlines() if "opt-in" in ln and ln[:3] == "NUM"}
+
+
+# --------------------------------------------------------------------------- site index (cached)
+
+def site_index(corpus: pathlib.Path, wanted: set, include_tests: bool) -> Dict[str, List[Tuple[str, int, int]]]:
+    """op -> [(path, line, col)] of every site in the corpus; cached next to the corpus."""
+    files = [p for p in corpus_files(corpus)]
+    files = [p for p in files if include_tests or not SKIP_PATH.search(p.relative_to(corpus).as_posix())]
+    h = hashlib.sha256(pathlib.Path(__file__).read_bytes())
+    h.update(repr(sorted(wanted)).encode())
+    for p in files:
+        st = p.stat()
+        h.update(f"{p.relative_to(corpus).as_posix()}:{st.st_size}:{int(st.st_mtime)}".encode())
+    cache = corpus / f".numlint-mutant-sites-{h.hexdigest()[:16]}.json"
+    if cache.exists():
+        return json.loads(cache.read_text())
+    index: Dict[str, List[Tuple[str, int, int]]] = collections.defaultdict(list)
+    for path in files:
+        rel = path.relative_to(corpus).as_posix()
+        for f in scan_file(path, rel, wanted):
+            index[f.site.op].append((rel, f.site.node.lineno, f.site.node.col_offset))
+    for old in corpus.glob(".numlint-mutant-sites-*.json"):
+        old.unlink()
+    try:
+        cache.write_text(json.dumps(index, sort_keys=True))
+    except OSError:
+        pass
+    return dict(index)
+
+
+# --------------------------------------------------------------------------- running numlint
+
+def run_numlint(folder: pathlib.Path, select_all: bool, jobs: int) -> List[dict]:
+    cmd = [sys.executable, "-m", "numlint", "check", ".", "--output-format", "json", "--exit-zero", "--no-cache",
+           "-j", str(jobs)]
+    if select_all:
+        cmd += ["--select", "NUM"]
+    proc = subprocess.run(cmd, cwd=folder, capture_output=True, text=True)
+    if proc.returncode != 0:
+        sys.exit(f"mutants: error: numlint failed ({proc.returncode}): {proc.stderr.strip()[-2000:]}")
+    return json.loads(proc.stdout or "[]")
+
+
+def findings_by_file(findings: List[dict], folder: pathlib.Path) -> Dict[str, List[Tuple[int, str, str]]]:
+    out: Dict[str, List[Tuple[int, str, str]]] = collections.defaultdict(list)
+    for f in findings:
+        rel = pathlib.Path(f["filename"])
+        rel = rel.relative_to(folder) if rel.is_absolute() else rel
+        out[rel.as_posix()].append((f["location"]["row"], f["code"], f.get("name") or ""))
+    return out
+
+
+def hit(found: List[Tuple[int, str, str]], lines: Sequence[int], codes, names) -> bool:
+    return any(line in lines and (code in codes or name in names) for line, code, name in found)
+
+
+# --------------------------------------------------------------------------- reporting
+
+def matrix(results: List[dict], key: str, wanted: Iterable[str] = ()) -> List[str]:
+    ops = [name for name in OPERATORS if name in set(wanted) or any(r["op"] == name for r in results)]
+    head = "| operator | rule | " + " | ".join(DISTANCES) + " | all |"
+    out = [head, "|" + "---|" * (len(DISTANCES) + 3)]
+    for name in ops:
+        op = OPERATORS[name][0]
+        rule = "/".join(op.codes) if op.codes else "—"
+        if not op.written:
+            rule += " (rule not yet written)" if not op.codes else " (family not yet written)"
+        elif op.note:
+            rule += f" ({op.note})"
+        cells = []
+        tf = tc = 0
+        for d in DISTANCES:
+            rs = [r for r in results if r["op"] == name and r["distance"] == d]
+            f = sum(r[key] for r in rs)
+            tf += f
+            tc += len(rs)
+            cells.append(f"{f}/{len(rs)}" if rs else "–")
+        if not tc:
+            out.append(f"| {name} | {rule} | no site in the corpora |" + " |" * (len(DISTANCES) - 1) + " – |")
+            continue
+        out.append(f"| {name} | {rule} | " + " | ".join(cells) + f" | {tf}/{tc} |")
+    totals = []
+    for d in DISTANCES:
+        rs = [r for r in results if r["distance"] == d]
+        totals.append(f"{sum(r[key] for r in rs)}/{len(rs)}")
+    out.append("| **all** | | " + " | ".join(totals) + f" | {sum(r[key] for r in results)}/{len(results)} |")
+    return out
+
+
+def replace_section(text: str, name: str, body: List[str]) -> str:
+    begin, end = f"<!-- {name}:begin -->", f"<!-- {name}:end -->"
+    block = begin + "\n" + "\n".join(body) + "\n" + end
+    if begin in text and end in text:
+        return text[: text.index(begin)] + block + text[text.index(end) + len(end):]
+    return text.rstrip("\n") + "\n\n" + block + "\n"
+
+
+def stratified(sites: List[Tuple[str, int, int]], rng: random.Random) -> List[int]:
+    """Site indices shuffled within each package, then taken round-robin over packages (seeded), so a
+    sample is not all transformers' modeling files."""
+    groups: Dict[str, List[int]] = collections.defaultdict(list)
+    for i, (path, _, _) in enumerate(sites):
+        groups["/".join(path.split("/")[:2])].append(i)  # corpus/package
+    keys = sorted(groups)
+    rng.shuffle(keys)
+    for k in keys:
+        rng.shuffle(groups[k])
+    order: List[int] = []
+    while any(groups[k] for k in keys):
+        for k in keys:
+            if groups[k]:
+                order.append(groups[k].pop())
+    return order
+
+
+def corpus_files(corpus: pathlib.Path) -> List[pathlib.Path]:
+    return sorted(p for p in corpus.rglob("*.py") if p.is_file() and "_downloads" not in p.parts)
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0],
+                                 formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
+    ap.add_argument("--corpus", type=pathlib.Path,
+                    default=pathlib.Path(os.environ.get("NUMLINT_CORPUS", REPO.parent / "numlint-corpus")))
+    ap.add_argument("--research-corpus", type=pathlib.Path, default=None,
+                    help="also take sites from this research corpus (default ../research-corpus, if present)")
+    ap.add_argument("--library-only", action="store_true", help="take sites from the library corpus only")
+    ap.add_argument("--per-cell", type=int, default=8, help="sites per operator (each made at every distance)")
+    ap.add_argument("--quick", action="store_true", help="2 sites per operator")
+    ap.add_argument("--seed", type=int, default=13)
+    ap.add_argument("--operators", default="", help="comma-separated subset of operators")
+    ap.add_argument("--include-tests", action="store_true", help="also mutate test files of the corpus")
+    ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("--whole-files", action="store_true",
+                    help="keep every other top-level function and class of a mutated file (slower)")
+    ap.add_argument("--keep", type=pathlib.Path, help="write the mutants here and keep them")
+    ap.add_argument("--cases", type=pathlib.Path, help="write every case as a TSV row to this file")
+    ap.add_argument("--write-docs", action="store_true", help="rewrite the mutation tables in docs/recall.md")
+    args = ap.parse_args(argv)
+    per_cell = 2 if args.quick else args.per_cell
+    wanted = set(args.operators.split(",")) - {""} if args.operators else set(OPERATORS)
+    unknown = wanted - set(OPERATORS)
+    if unknown:
+        ap.error(f"unknown operators: {', '.join(sorted(unknown))}")
+    corpus = args.corpus.expanduser().absolute()
+    if not corpus.is_dir():
+        sys.exit(f"mutants: error: no corpus at {corpus}; run benchmarks/corpus.py first")
+    started = time.monotonic()
+
+    # 1. Sites: an index of every site (cached next to the corpus), then a seeded sample per operator.
+    roots = {"library": corpus}
+    research = (args.research_corpus or REPO.parent / "research-corpus").expanduser().absolute()
+    if not args.library_only and research.is_dir():
+        roots["research"] = research  # issue 14's stable forms are rare in library code
+
+    def resolve_path(vpath: str) -> pathlib.Path:
+        root, rel = vpath.split("/", 1)
+        return roots[root] / rel
+
+    index: Dict[str, List[Tuple[str, int, int]]] = collections.defaultdict(list)
+    for name, root in roots.items():
+        for op, found in site_index(root, wanted, args.include_tests).items():
+            index[op].extend((f"{name}/{path}", line, col) for path, line, col in found)
+    scanned = time.monotonic() - started
+    parsed: Dict[str, Dict[Tuple[str, int, int], Found]] = {}
+
+    def found_at(path: str, line: int, col: int, op: str) -> Optional[Found]:
+        if path not in parsed:
+            parsed[path] = {(f.site.op, f.site.node.lineno, f.site.node.col_offset): f
+                            for f in scan_file(resolve_path(path), path, wanted)}
+        return parsed[path].get((op, line, col))
+
+    mutants: List[Mutant] = []
+    no_build = collections.Counter()
+    for name in OPERATORS:
+        if name not in wanted:
+            continue
+        sites = sorted(tuple(x) for x in index.get(name, []))
+        order = stratified(sites, random.Random(f"{args.seed}:{name}"))
+        chosen = 0
+        for i in order:
+            if chosen >= per_cell:
+                break
+            found = found_at(*sites[i], name)
+            if found is None:
+                continue
+            built = []
+            for d in DISTANCES:
+                m = build(found, d, random.Random(f"{args.seed}:{name}:{i}:{d}"),
+                          f"{name}-{chosen:02d}-{d}", OPERATORS[name][0])
+                if m is None:
+                    break
+                built.append(m)
+            if len(built) != len(DISTANCES):
+                no_build[name] += 1
+                continue  # every distance of a site, or none: the columns compare the same sites
+            mutants.extend(built)
+            chosen += 1
+
+    # 2. Write the mutants (and the originals, for findings that were there before), run, score.
+    tmp_root = args.keep or pathlib.Path(tempfile.mkdtemp(prefix="numlint-mutants-"))
+    if args.keep:
+        shutil.rmtree(tmp_root, ignore_errors=True)
+    (tmp_root / "mutants").mkdir(parents=True)
+    (tmp_root / "originals").mkdir(parents=True)
+    originals: Dict[Tuple[str, int], str] = {}
+    for m in mutants:
+        pkg = tmp_root / "mutants" / m.id / "pkg"
+        pkg.mkdir(parents=True)
+        (pkg / "__init__.py").write_text("")
+        for rel, text in m.files.items():
+            if rel == m.main and not args.whole_files:
+                text = stub_others(text, max(m.lines))
+            (pkg / rel).write_text(text, encoding="utf-8")
+        key = (m.path, m.orig_line)
+        if key not in originals:
+            dest = tmp_root / "originals" / f"o{len(originals):04d}" / pathlib.PurePosixPath(m.path).name
+            dest.parent.mkdir(parents=True)
+            text = resolve_path(m.path).read_text(encoding="utf-8")
+            dest.write_text(text if args.whole_files else stub_others(text, m.orig_line), encoding="utf-8")
+            originals[key] = dest.relative_to(tmp_root / "originals").as_posix()
+    optin = opt_in_codes()
+    mut_all = findings_by_file(run_numlint(tmp_root / "mutants", True, args.jobs), tmp_root / "mutants")
+    orig_all = findings_by_file(run_numlint(tmp_root / "originals", True, args.jobs), tmp_root / "originals")
+    results = []
+    for m in mutants:
+        rel = f"{m.id}/pkg/{m.main}"
+        row = dataclasses.asdict(m)
+        row.pop("files")
+        if hit(orig_all.get(originals[(m.path, m.orig_line)], []), [m.orig_line], m.codes, m.names):
+            continue  # the original line already had the finding: the mutation did not make it
+        got = mut_all.get(rel, [])
+        default = [(ln, c, n) for ln, c, n in got if c not in optin]
+        row["found_all"] = hit(got, m.lines, m.codes, m.names)
+        row["found_default"] = hit(default, m.lines, m.codes, m.names)
+        row["codes_all"] = sorted({c for ln, c, _ in got if ln in m.lines})
+        row["codes_default"] = sorted({c for ln, c, _ in default if ln in m.lines})
+        results.append(row)
+    if not args.keep:
+        shutil.rmtree(tmp_root, ignore_errors=True)
+
+    # 4. Report.
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True,
+                            text=True).stdout.strip() or "unknown"
+    fws = collections.Counter(r["fw"] for r in results)
+    summary = [f"Mutation benchmark: {len(results)} mutants from {len(results) // len(DISTANCES)} sites "
+               f"({per_cell} per operator, seed {args.seed}), numlint at {commit}; "
+               f"frameworks: {', '.join(f'{k} {v}' for k, v in sorted(fws.items()))}."]
+    default = matrix(results, "found_default", wanted)
+    allr = matrix(results, "found_all", wanted)
+    print(summary[0])
+    print("\nDefault rules (found / cases):\n")
+    print("\n".join(default))
+    print("\nAll rules (`--select NUM`):\n")
+    print("\n".join(allr))
+    if no_build:
+        print("\nsites skipped because a distance could not be built: "
+              + ", ".join(f"{k} {v}" for k, v in sorted(no_build.items())))
+    print(f"\n(scan {scanned:.0f}s, total {time.monotonic() - started:.0f}s)")
+    if args.cases:
+        cols = ["id", "op", "distance", "variant", "fw", "path", "orig_line", "lines", "codes", "found_default",
+                "found_all", "codes_default", "codes_all"]
+        with open(args.cases, "w", encoding="utf-8") as fh:
+            fh.write("\t".join(cols) + "\n")
+            for r in results:
+                fh.write("\t".join(str(r[c]) for c in cols) + "\n")
+    if args.write_docs:
+        text = DOCS.read_text(encoding="utf-8") if DOCS.exists() else "# Recall\n"
+        text = replace_section(text, "mutants-summary", summary)
+        text = replace_section(text, "mutants-default", default)
+        text = replace_section(text, "mutants-all", allr)
+        DOCS.write_text(text, encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
