@@ -138,16 +138,19 @@ class Analysis:
 
     def same(self, a: cst.BaseExpression, b: cst.BaseExpression) -> bool:
         """Do two expressions hold the same value: the same structure over the same definitions,
-        or the same single expression they come from?"""
-        key_a, key_b = self.key(a), self.key(b)
-        if key_a == key_b:
-            return True
-        origins_a, origins_b = self.origins(a), self.origins(b)
-        if len(origins_a) == 1:
-            key_a = self.key(origins_a[0].value)
-        if len(origins_b) == 1:
-            key_b = self.key(origins_b[0].value)
-        return key_a == key_b
+        directly or after following single origins (a name to the one expression it holds, a
+        parameter to the one argument its call site passes)?"""
+        return not self._chain(a).isdisjoint(self._chain(b))
+
+    def _chain(self, node: cst.BaseExpression, depth: int = 4) -> Set[str]:
+        keys = {self.key(node)}
+        for _ in range(depth):
+            origins = self.origins(node) if isinstance(node, (cst.Name, cst.Attribute)) else ()
+            if len(origins) != 1:
+                break
+            node = origins[0].value
+            keys.add(self.key(node))
+        return keys
 
     # -- origins: the expressions a value comes from ------------------------------------------------
     def origins(self, node: cst.BaseExpression, path: Tuple[int, ...] = ()) -> Tuple[Origin, ...]:
@@ -391,10 +394,14 @@ class Analysis:
     def _compute(self, node: cst.BaseExpression) -> Value:
         if isinstance(node, (cst.Name, cst.Attribute)):
             value = self._name(node) if isinstance(node, cst.Name) else self._attribute(node)
-            if not value.range.known and value.callee is None and _EPS_NAME.match(
-                    node.value if isinstance(node, cst.Name) else node.attr.value):
+            word = node.value if isinstance(node, cst.Name) else node.attr.value
+            if not value.range.known and value.callee is None and _EPS_NAME.match(word):
                 # a value the code calls `eps`: a small positive guard, by the code's own word
                 value = replace(value, range=Range(0.0, 1e-2, False, True), tags=value.tags | {"eps"}, nonzero=True)
+            elif not value.producers and value.callee is None and _VARIANCE_NAME.match(word):
+                # a value the code calls a variance (a parameter `variance`, `self.running_var`)
+                value = replace(value, range=_NONNEGATIVE, zero=True, tags=value.tags | {"variance"},
+                                may_tags=value.may_tags | {"variance"})
             return value
         literal = number(node)
         if literal is not None:
@@ -1046,6 +1053,7 @@ class Analysis:
 import re as _re
 
 _EPS_NAME = _re.compile(r"^(eps|epsilon|tiny|.*_eps|eps_.*|.*epsilon.*)$", _re.IGNORECASE)
+_VARIANCE_NAME = _re.compile(r"^(var|variance|sigma2|sigma_sq|\w*_var|\w*_variance)$", _re.IGNORECASE)
 _GRIDS = frozenset({"linspace", "arange", "logspace", "geomspace"})
 _SCALARS = (cst.Name, cst.Attribute, cst.Integer, cst.Float, cst.UnaryOperation)
 

@@ -116,6 +116,7 @@ class Scope:
     attributes: Dict[str, List[Definition]] = field(default_factory=dict)  # classes: what `self.attr` holds after a method
     params: List[Definition] = field(default_factory=list)
     not_local: Set[str] = field(default_factory=set)  # declared global / nonlocal
+    globals: Set[str] = field(default_factory=set)  # declared global (the rest of not_local: nonlocal)
     region: Region = PLAIN  # the region the whole body runs in (a `@torch.no_grad()` function)
 
     @property
@@ -294,8 +295,8 @@ class FileFlow:
     def _read(self, name: cst.Name, scope: Scope, order: int, env: Env) -> None:
         text = name.value
         region = self._region
-        if scope is self.scope and text in env and text not in scope.not_local:
-            defs, local = env[text], True
+        if scope is self.scope and text in env:
+            defs, local = env[text], True  # (a global assigned earlier in this function, too)
         elif scope is self.scope and text in scope.definitions and text not in scope.not_local:
             defs, local = (), True  # bound later in this scope: unbound here (or a loop's next turn)
         else:
@@ -312,7 +313,8 @@ class FileFlow:
         """Every definition of `text` in the nearest scope that binds it, seen from `scope`
         (class bodies do not enclose their methods)."""
         if text in scope.not_local:
-            return ()
+            home = self._home(text, scope)
+            return tuple(home.definitions.get(text, ())) if home is not None else ()
         first = scope
         while scope is not None:
             if scope is first or scope.kind != "class":
@@ -321,6 +323,15 @@ class FileFlow:
                     return tuple(defs)
             scope = scope.parent
         return ()
+
+    def _home(self, text: str, scope: Scope) -> Optional[Scope]:
+        """The scope a `global` (the module) or `nonlocal` (the nearest enclosing function) name lives in."""
+        if text in scope.globals:
+            return self.module_scope
+        outer = scope.parent
+        while outer is not None and (outer.kind == "class" or outer is self.module_scope):
+            outer = outer.parent if outer.kind == "class" else None
+        return outer
 
     # -- statements -----------------------------------------------------------------------------
     def walk_module(self, module: cst.Module) -> None:
@@ -633,6 +644,8 @@ class FileFlow:
                 for small in node.body:
                     if isinstance(small, (cst.Global, cst.Nonlocal)):
                         self.scope.not_local.update(item.name.value for item in small.names)
+                        if isinstance(small, cst.Global):
+                            self.scope.globals.update(item.name.value for item in small.names)
             elif isinstance(node, (cst.FunctionDef, cst.ClassDef)):
                 continue
             elif isinstance(node, cst.IndentedBlock):
@@ -711,6 +724,8 @@ class FileFlow:
             events.extend(self._targets(small.target, small, OPAQUE, None, reads=False))
         elif isinstance(small, (cst.Global, cst.Nonlocal)):
             self.scope.not_local.update(item.name.value for item in small.names)
+            if isinstance(small, cst.Global):
+                self.scope.globals.update(item.name.value for item in small.names)
         else:
             for child in children(small):
                 events.extend(self._expression(child))
@@ -750,7 +765,10 @@ class FileFlow:
     def _targets(self, target, statement, kind: str, value, path: Tuple[int, ...] = (), reads: bool = True) -> list:
         """Definitions (and reads, for `a[i] = v`) made by assigning `value` to `target`."""
         if isinstance(target, cst.Name):
-            return [(_DEFINE, self._define(statement, target.value, kind, value=value, path=path), None)]
+            # a `global` name assigned here is a definition of the module (tracked here as well)
+            home = self._home(target.value, self.scope) if target.value in self.scope.not_local else None
+            return [(_DEFINE, self._define(statement, target.value, kind, scope=home, value=value, path=path,
+                                           value_scope=self.scope if home is not None else None), None)]
         if isinstance(target, (cst.Tuple, cst.List)):
             events = []
             starred = False

@@ -22,7 +22,7 @@ RENAME = {
 _UNARY = "input, *, out"
 _BINARY = "input, other, *, out"
 _REDUCE = "input, dim, keepdim, *, dtype, out"
-_MOMENT = "input, dim, *, correction, keepdim, out"
+_MOMENT = "input, dim, *, correction, keepdim, out, unbiased"  # unbiased: the old spelling of correction
 _SOFTMAX = "input, dim, _stacklevel, dtype"
 _BCE = "input, target, weight, size_average, reduce, reduction"
 _NLL = "input, target, weight, size_average, ignore_index, reduce, reduction"
@@ -158,8 +158,8 @@ METHODS = {
     "mean": ("mean", "dim, keepdim, *, dtype"),
     "amax": ("max", "dim, keepdim"),
     "max": ("max", "dim, keepdim"),
-    "var": ("var", "dim, *, correction, keepdim", {"defaults": {"ddof": "1"}}),
-    "std": ("std", "dim, *, correction, keepdim", {"defaults": {"ddof": "1"}}),
+    "var": ("var", "dim, *, correction, keepdim, unbiased", {"defaults": {"ddof": "1"}}),
+    "std": ("std", "dim, *, correction, keepdim, unbiased", {"defaults": {"ddof": "1"}}),
     "logsumexp": ("logsumexp", "dim, keepdim", {"required": ("axis",)}),
     "softmax": ("softmax", "dim, dtype", {"required": ("axis",)}),
     "log_softmax": ("log_softmax", "dim, dtype"),
