@@ -88,8 +88,6 @@ def test_every_bad_request_gets_an_error_or_an_empty_answer(server, project):
 
 @linux
 def test_files_the_editor_did_not_open_are_read_only_when_they_are_regular_and_small(server, project):
-    from numlint.integrations.lsp_text import MAX_DOCUMENT_CHARS
-
     server.initialize(project)
     fifo = project / "x.py"
     os.mkfifo(fifo)  # opening it for reading would block until a writer comes
@@ -99,7 +97,7 @@ def test_files_the_editor_did_not_open_are_read_only_when_they_are_regular_and_s
     assert server.hover(zero, 0, 0) is None
     assert server.code_actions(zero, (0, 0), (0, 0)) == []
     big = project / "big.py"
-    big.write_text(LSE + "#" * MAX_DOCUMENT_CHARS)
+    big.write_text(LSE + "#" * 2**23)  # 8 MB: past the limit (lsp_text.MAX_DOCUMENT_CHARS)
     assert server.hover(big, 1, 10) is None
     on_disk = project / "disk.py"
     on_disk.write_text(LSE)  # a regular file: read and checked as before

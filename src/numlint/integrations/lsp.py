@@ -65,7 +65,7 @@ FIX_ALL = "source.fixAll.numlint"
 _PYTHON_SUFFIXES = (".py", ".pyi")
 
 DEBOUNCE = 0.03  # seconds of quiet after a change before its document is checked
-CHECK_TIMEOUT = 30.0  # seconds a check may take before the worker is stopped
+CHECK_TIMEOUT = 120.0  # seconds a check may take before the worker is stopped (a hang, not a slow file)
 
 __all__ = ["Lines", "NumlintServer", "server", "start"]
 
