@@ -278,16 +278,17 @@ def change(start_line: int, start_char: int, end_line: int, end_char: int, text:
                       "end": {"line": end_line, "character": end_char}}, "text": text}
 
 
-@pytest.fixture
-def project(tmp_path):
-    (tmp_path / "pyproject.toml").write_text(
+
+def make_project(folder: Path) -> Path:
+    """A project with a pyproject.toml that excludes `vendored` and ignores NUM101 in `ignored_*.py`."""
+    (folder / "pyproject.toml").write_text(
         '[tool.numlint]\nextend-exclude = ["vendored"]\n\n[tool.numlint.per-file-ignores]\n"ignored_*.py" = ["NUM101"]\n'
     )
-    return tmp_path
+    return folder
 
 
-@pytest.fixture
-def server(project):
+def running_server(project: Path):
+    """A server in `project` for a fixture to yield, closed afterwards."""
     pytest.importorskip("pygls", reason="pygls is not installed (it is in the `lsp` and `test` extras)")
     process = Server(project)
     try:

@@ -8,13 +8,23 @@ import sys
 import pytest
 from click.testing import CliRunner
 
-from lsp_client import TIMEOUT, apply, apply_edits, change, project, server  # noqa: E402,F401  (tests/ is on sys.path; fixtures)
+from lsp_client import TIMEOUT, apply, apply_edits, change, make_project, running_server  # noqa: E402  (tests/ is on sys.path)
 from samples import FIXED, HAZARDS  # noqa: E402
 
 LSE = "import torch\ny = torch.log(torch.sum(torch.exp(x), dim=1))\n"
 LSE_FIXED = "import torch\ny = torch.logsumexp(x, dim=1)\n"
 CLEAN = "import torch\ny = torch.logsumexp(x, dim=1)\n"
 UNSAFE_VAR = "import numpy as np\nv = np.sum(x**2)/n - (np.sum(x)/n)**2\n"
+
+
+@pytest.fixture
+def project(tmp_path):
+    return make_project(tmp_path)
+
+
+@pytest.fixture
+def server(project):
+    yield from running_server(project)
 
 
 def test_diagnostic_quick_fix_hover_and_clean_change(server, project):

@@ -13,13 +13,23 @@ import sys
 
 import pytest
 
-from lsp_client import (  # noqa: E402,F401  (tests/ is on sys.path; fixtures)
-    TIMEOUT, Server, change, process_state, project, server, stop, wait_until_gone,
+from lsp_client import (  # noqa: E402  (tests/ is on sys.path)
+    TIMEOUT, Server, change, make_project, process_state, running_server, stop, wait_until_gone,
 )
 
 LSE = "import torch\ny = torch.log(torch.sum(torch.exp(x), dim=1))\n"
 
 linux = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc and sends signals")
+
+
+@pytest.fixture
+def project(tmp_path):
+    return make_project(tmp_path)
+
+
+@pytest.fixture
+def server(project):
+    yield from running_server(project)
 
 
 def error_code(server, method: str, params) -> int:

@@ -46,7 +46,7 @@ from pygls.uris import to_fs_path
 
 from numlint import __version__
 from numlint.config import ConfigError, Settings, ignored_for, load_settings, matches, select_rules
-from numlint.diagnostics import SAFE, UNSAFE, FileError, Finding, Position
+from numlint.diagnostics import SAFE, UNSAFE, FileError, Finding
 from numlint.explain import explain
 from numlint.integrations.lsp_text import Lines, Unreadable, apply_change, carry_over, read_file, unreadable
 from numlint.integrations.lsp_worker import ProcessWorker, Reply, Request, ThreadWorker, WorkerDied
