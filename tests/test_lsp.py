@@ -1,22 +1,15 @@
-"""`numlint server` as an editor runs it: a real process spoken to in JSON-RPC over stdin/stdout,
-with the Content-Length framing written here (no pygls client), and a deadline on every read."""
+"""`numlint server` as an editor runs it (tests/lsp_client.py): diagnostics, quick fixes, hover,
+configuration, incremental changes, and texts that cannot be checked."""
 
 from __future__ import annotations
 
-import json
-import queue
-import subprocess
 import sys
-import threading
-import time
-from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
-from samples import FIXED, HAZARDS  # noqa: E402  (tests/ is on sys.path under pytest)
-
-TIMEOUT = 30.0  # seconds for any one answer; a hang fails the test instead of blocking CI
+from lsp_client import TIMEOUT, apply, apply_edits, change, make_project, running_server  # noqa: E402  (tests/ is on sys.path)
+from samples import FIXED, HAZARDS  # noqa: E402
 
 LSE = "import torch\ny = torch.log(torch.sum(torch.exp(x), dim=1))\n"
 LSE_FIXED = "import torch\ny = torch.logsumexp(x, dim=1)\n"
@@ -24,174 +17,20 @@ CLEAN = "import torch\ny = torch.logsumexp(x, dim=1)\n"
 UNSAFE_VAR = "import numpy as np\nv = np.sum(x**2)/n - (np.sum(x)/n)**2\n"
 
 
-class Server:
-    """A `numlint server` process and the messages it sent, read by a thread into a queue."""
-
-    def __init__(self, cwd: Path) -> None:
-        self.stderr = open(cwd / "server-stderr.txt", "w+b")  # a file: a full pipe would block the server
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "numlint", "server"],
-            cwd=cwd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.stderr,
-        )
-        self.inbox: "queue.Queue[dict | None]" = queue.Queue()
-        self.unread: list = []  # messages read while waiting for another one
-        self.next_id = 0
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _read(self) -> None:
-        out = self.process.stdout
-        while True:
-            length = None
-            while True:
-                line = out.readline()
-                if not line:
-                    self.inbox.put(None)  # the server closed its output
-                    return
-                if not line.strip():
-                    break
-                name, _, value = line.decode("ascii").partition(":")
-                if name.strip().lower() == "content-length":
-                    length = int(value)
-            self.inbox.put(json.loads(out.read(length)))
-
-    def send(self, message: dict) -> None:
-        body = json.dumps({"jsonrpc": "2.0", **message}).encode("utf-8")
-        self.process.stdin.write(b"Content-Length: %d\r\n\r\n" % len(body) + body)
-        self.process.stdin.flush()
-
-    def notify(self, method: str, params: dict) -> None:
-        self.send({"method": method, "params": params})
-
-    def wait_for(self, matches, what: str) -> dict:
-        for message in self.unread:
-            if matches(message):
-                self.unread.remove(message)
-                return message
-        deadline = time.monotonic() + TIMEOUT
-        while True:
-            try:
-                message = self.inbox.get(timeout=max(0.0, deadline - time.monotonic()))
-            except queue.Empty:
-                raise AssertionError(f"no {what} within {TIMEOUT}s; stderr:\n{self.log()}") from None
-            if message is None:
-                raise AssertionError(f"the server exited while waiting for {what}; stderr:\n{self.log()}")
-            if "id" in message and "method" in message:  # a request from the server: accept it
-                self.send({"id": message["id"], "result": None})
-            elif matches(message):
-                return message
-            else:
-                self.unread.append(message)
-
-    def request(self, method: str, params) -> object:
-        self.next_id += 1
-        ident = self.next_id
-        self.send({"id": ident, "method": method, "params": params})
-        response = self.wait_for(lambda m: m.get("id") == ident and "method" not in m, f"answer to {method}")
-        assert "error" not in response, response
-        return response["result"]
-
-    def diagnostics(self, uri: str, version: int) -> list:
-        message = self.wait_for(
-            lambda m: m.get("method") == "textDocument/publishDiagnostics"
-            and m["params"]["uri"] == uri and m["params"].get("version") == version,
-            f"diagnostics for {uri} version {version}",
-        )
-        return message["params"]["diagnostics"]
-
-    def initialize(self, root: Path, encodings=None) -> dict:
-        capabilities: dict = {"textDocument": {"hover": {"contentFormat": ["markdown", "plaintext"]}}}
-        if encodings:
-            capabilities["general"] = {"positionEncodings": encodings}
-        result = self.request("initialize", {"processId": None, "rootUri": root.as_uri(), "capabilities": capabilities})
-        self.notify("initialized", {})
-        return result
-
-    def open(self, path: Path, text: str) -> list:
-        uri = path.as_uri()
-        self.notify("textDocument/didOpen",
-                    {"textDocument": {"uri": uri, "languageId": "python", "version": 1, "text": text}})
-        return self.diagnostics(uri, 1)
-
-    def change(self, path: Path, text: str, version: int) -> list:
-        uri = path.as_uri()
-        self.notify("textDocument/didChange",
-                    {"textDocument": {"uri": uri, "version": version}, "contentChanges": [{"text": text}]})
-        return self.diagnostics(uri, version)
-
-    def code_actions(self, path: Path, start, end, only=None) -> list:
-        context: dict = {"diagnostics": []}
-        if only is not None:
-            context["only"] = only
-        return self.request("textDocument/codeAction", {
-            "textDocument": {"uri": path.as_uri()},
-            "range": {"start": {"line": start[0], "character": start[1]}, "end": {"line": end[0], "character": end[1]}},
-            "context": context,
-        })
-
-    def log(self) -> str:
-        self.stderr.seek(0)
-        return self.stderr.read().decode("utf-8", "replace")
-
-    def close(self) -> None:
-        if self.process.poll() is None:
-            self.process.kill()
-        self.process.wait(timeout=TIMEOUT)
-        for stream in (self.process.stdin, self.process.stdout, self.stderr):
-            stream.close()
-
-
-_CODECS = {"utf-8": ("utf-8", 1), "utf-16": ("utf-16-le", 2), "utf-32": ("utf-32-le", 4)}
-
-
-def offset(text: str, position: dict, encoding: str = "utf-16") -> int:
-    """The character offset of an LSP position (lines end at \\n here), counted in `encoding` units."""
-    codec, width = _CODECS[encoding]
-    lines = text.split("\n")
-    if position["line"] >= len(lines):
-        return len(text)
-    start = sum(len(line) + 1 for line in lines[: position["line"]])
-    units = 0
-    for index, char in enumerate(lines[position["line"]]):
-        if units >= position["character"]:
-            return start + index
-        units += len(char.encode(codec)) // width
-    return start + len(lines[position["line"]])
-
-
-def apply(text: str, edit: dict, uri: str, encoding: str = "utf-16") -> str:
-    """Apply a WorkspaceEdit's edits to one document, as an editor does: all against the original."""
-    edits = edit["changes"][uri]
-    spans = sorted(((offset(text, e["range"]["start"], encoding), offset(text, e["range"]["end"], encoding), e["newText"])
-                    for e in edits), reverse=True)
-    for (start, end, _), (next_start, _, _) in zip(spans[1:], spans):
-        assert end <= next_start, f"overlapping edits: {edits}"
-    for start, end, new_text in spans:
-        text = text[:start] + new_text + text[end:]
-    return text
-
-
 @pytest.fixture
 def project(tmp_path):
-    (tmp_path / "pyproject.toml").write_text(
-        '[tool.numlint]\nextend-exclude = ["vendored"]\n\n[tool.numlint.per-file-ignores]\n"ignored_*.py" = ["NUM101"]\n'
-    )
-    return tmp_path
+    return make_project(tmp_path)
 
 
 @pytest.fixture
 def server(project):
-    pytest.importorskip("pygls", reason="pygls is not installed (it is in the `lsp` and `test` extras)")
-    process = Server(project)
-    try:
-        yield process
-    finally:
-        process.close()
+    yield from running_server(project)
 
 
 def test_diagnostic_quick_fix_hover_and_clean_change(server, project):
     init = server.initialize(project)
     capabilities = init["capabilities"]
-    assert capabilities["textDocumentSync"]["change"] == 1  # full
+    assert capabilities["textDocumentSync"]["change"] == 2  # incremental
     assert capabilities["hoverProvider"]
     assert set(capabilities["codeActionProvider"]["codeActionKinds"]) == {"quickfix", "source.fixAll.numlint"}
 
@@ -289,14 +128,6 @@ def test_without_pyproject_defaults_apply_and_site_packages_is_skipped(server, t
     assert [d["code"] for d in server.open(bare / "workspace" / "model.py", LSE)] == ["NUM101"]
 
 
-def test_syntax_error_gives_no_diagnostics_and_the_server_goes_on(server, project):
-    server.initialize(project)
-    path = project / "typing.py"
-    assert server.open(path, "import torch\ny = torch.log(torch.sum(torch.exp(x), dim=1)\n") == []
-    assert server.code_actions(path, (1, 0), (1, 10)) == []
-    assert [d["code"] for d in server.change(path, LSE, 2)] == ["NUM101"]
-
-
 def test_bad_config_shows_a_message_and_publishes_nothing(server, tmp_path):
     broken = tmp_path / "broken"
     broken.mkdir()
@@ -334,3 +165,153 @@ def test_without_pygls_a_one_line_error(monkeypatch):
     result = CliRunner().invoke(main, ["server"])
     assert result.exit_code == 2
     assert "numlint server needs pygls: pip install 'numlint[lsp]'" in result.output
+
+
+# -- incremental changes ----------------------------------------------------------------------
+
+LSE_EXPR = "torch.log(torch.sum(torch.exp(x), dim=1))"
+LSE_EXPR_FIXED = "torch.logsumexp(x, dim=1)"
+
+
+def expected_ranges(text: str) -> list:
+    """Where each `LSE_EXPR` of `text` is, in LSP's UTF-16 positions (the reference here is the
+    test client's own offset arithmetic, independent of the server's)."""
+    import re
+
+    ranges = []
+    for match in re.finditer(re.escape(LSE_EXPR), text):
+        ranges.append({"start": position(text, match.start()), "end": position(text, match.end())})
+    return ranges
+
+
+def position(text: str, index: int) -> dict:
+    import re
+
+    starts = [0] + [m.end() for m in re.finditer(r"\r\n|\r|\n", text)]
+    line = max(i for i, start in enumerate(starts) if start <= index)
+    units = len(text[starts[line]:index].encode("utf-16-le", "surrogatepass")) // 2
+    return {"line": line, "character": units}
+
+
+def run_steps(server, path, text: str, steps) -> str:
+    """Send each step's ranged changes as one didChange; after each, the diagnostics must sit
+    where the client's own copy of the text has the hazards. Returns the client's final text."""
+    version = 1
+    for edits in steps:
+        version += 1
+        server.send_change(path, edits, version)
+        for edit in edits:  # in order: each change applies to the text the previous one left
+            text = apply_edits(text, [edit])
+        diagnostics = server.diagnostics(path.as_uri(), version)
+        assert [d["range"] for d in diagnostics] == expected_ranges(text), (edits, text)
+    assert server.fixed_text(path) == text.replace(LSE_EXPR, LSE_EXPR_FIXED)  # the server's copy, fixed
+    return text
+
+
+def test_incremental_changes_in_utf16_multi_line_and_at_the_end(server, project):
+    init = server.initialize(project)
+    assert init["capabilities"]["textDocumentSync"]["change"] == 2
+    path = project / "model.py"
+    # U+2028 and a form feed are not line ends in LSP (str.splitlines says they are).
+    text = f"import torch\n# 😀 note\u2028more\x0cx\ny = {LSE_EXPR}\n"
+    assert [d["range"] for d in server.open(path, text)] == expected_ranges(text)
+    final = run_steps(server, path, text, [
+        [change(1, 4, 1, 4, "!")],  # after the emoji, which is two UTF-16 units
+        [change(1, 0, 1, 0, "a = 1\nb = 2\n"), change(1, 4, 2, 3, "3\nc = 4\nd =")],  # two, multi-line
+        [change(5, 0, 5, 0, f"w = {LSE_EXPR}\n")],  # insert a line before the hazard's line
+        [change(7, 0, 7, 0, f"z = {LSE_EXPR}")],  # at the end of the text (the empty last line)
+        [change(7, 4, 7, 99, f"{LSE_EXPR}  # end")],  # past the end of the last line means its end
+        [change(1000, 0, 1000, 0, "\nv = 1\n")],  # past the last line means the end of the text
+        [change(3, 0, 5, 0, "")],  # delete two whole lines
+        [change(2, 3, 2, 3, "")],  # an empty change
+    ])
+    assert final.count(LSE_EXPR) == 3
+
+
+def test_incremental_changes_to_crlf_and_cr_lines(server, project):
+    server.initialize(project)
+    path = project / "windows.py"
+    text = f"import torch\r\nn = 1\ry = {LSE_EXPR}\r\n"
+    assert [d["range"] for d in server.open(path, text)] == expected_ranges(text)
+    run_steps(server, path, text, [
+        [change(1, 5, 2, 0, "; ")],  # join a CR-ended line to the next
+        [change(1, 5, 1, 7, "\r\n")],  # and split it again with CRLF
+        [change(0, 40, 0, 40, "  # c")],  # past the end of a CRLF line: before its \r\n
+        [change(2, 1, 2, 1, f"2 = {LSE_EXPR}\r\ny")],  # a multi-line insert in the middle of a line
+        [change(0, 17, 1, 0, "\r\n\r\n")],  # replace a CRLF with two
+    ])
+
+
+# -- texts that cannot be checked -------------------------------------------------------------
+
+
+def test_a_text_that_does_not_parse_keeps_its_findings_and_says_where(server, project):
+    server.initialize(project)
+    path = project / "typing.py"
+    uri = path.as_uri()
+    [finding] = server.open(path, LSE)
+    # Typing an unfinished line below the hazard: it stays; the syntax error is shown where it is.
+    server.send_change(path, [change(2, 0, 2, 0, "z = (")], 2)
+    kept, error = server.diagnostics(uri, 2)
+    assert kept == finding
+    assert error["severity"] == 1 and error["source"] == "numlint"
+    assert error["message"] == "cannot parse: '(' was never closed"
+    assert error["range"] == {"start": {"line": 2, "character": 4}, "end": {"line": 2, "character": 5}}
+    assert server.code_actions(path, (1, 4), (1, 45)) == []  # no fix for a text that does not parse
+    # An unfinished line above it: the finding moves down with its line.
+    server.send_change(path, [change(2, 0, 2, 5, ""), change(0, 0, 0, 0, "def f(:\n")], 3)
+    moved, error = server.diagnostics(uri, 3)
+    assert moved["range"] == {"start": {"line": 2, "character": 4}, "end": {"line": 2, "character": 45}}
+    assert {k: v for k, v in moved.items() if k != "range"} == {k: v for k, v in finding.items() if k != "range"}
+    assert error["range"]["start"]["line"] == 0 and error["message"].startswith("cannot parse:")
+    hover = server.hover(path, 2, 10)  # the kept finding still explains itself
+    assert "NUM101 log-sum-exp" in hover["contents"]["value"]
+    # An edit inside the hazard drops it (it is being edited); fixing the syntax brings it back.
+    server.send_change(path, [change(2, 10, 2, 10, "(")], 4)
+    [error] = server.diagnostics(uri, 4)
+    assert error["severity"] == 1
+    server.send_change(path, [change(0, 0, 1, 0, ""), change(1, 10, 1, 11, "")], 5)
+    assert server.diagnostics(uri, 5) == [finding]
+    assert "Traceback" not in server.log()
+
+
+def test_never_checked_text_that_does_not_parse_is_one_diagnostic(server, project):
+    server.initialize(project)
+    path = project / "typing.py"
+    [error] = server.open(path, "import torch\ny = torch.log(torch.sum(torch.exp(x), dim=1)\n")
+    assert error["message"] == "cannot parse: '(' was never closed" and error["range"]["start"]["line"] == 1
+    assert server.code_actions(path, (1, 0), (1, 10)) == []
+    assert [d["code"] for d in server.change(path, LSE, 2)] == ["NUM101"]
+
+
+def test_a_lone_surrogate_or_nul_is_one_diagnostic_and_no_traceback(server, project):
+    server.initialize(project)
+    path = project / "model.py"
+    uri = path.as_uri()
+    [finding] = server.open(path, LSE)
+    # JSON can carry a lone surrogate ("\ud800"); no UTF-8 file can hold one.
+    server.send_change(path, [change(2, 0, 2, 0, 's = "\ud800"\n')], 2)
+    kept, error = server.diagnostics(uri, 2)
+    assert kept == finding
+    assert error["severity"] == 1 and "lone surrogate (U+D800)" in error["message"]
+    assert error["range"] == {"start": {"line": 2, "character": 5}, "end": {"line": 2, "character": 6}}
+    server.send_change(path, [change(2, 5, 2, 6, "\0")], 3)
+    kept, error = server.diagnostics(uri, 3)
+    assert kept == finding and error["message"] == "cannot parse: the text holds a NUL character"
+    assert error["range"]["start"] == {"line": 2, "character": 5}
+    [alone] = server.open(project / "other.py", 's = "\udfff"\n' + LSE)  # never checked: only that
+    assert "lone surrogate (U+DFFF)" in alone["message"]
+    assert server.hover(project / "other.py", 0, 5) is None
+    server.send_change(path, [change(2, 0, 3, 0, "")], 4)
+    assert server.diagnostics(uri, 4) == [finding]
+    assert "Traceback" not in server.log(), server.log()
+
+
+def test_a_text_past_the_size_limit_is_one_diagnostic(server, project):
+    from numlint.integrations.lsp_text import MAX_DOCUMENT_CHARS
+
+    server.initialize(project)
+    path = project / "huge.py"
+    [error] = server.open(path, LSE + "x = 1\n" * (MAX_DOCUMENT_CHARS // 6 + 1))
+    assert error["message"].startswith("not checked: the text is 2.0 M characters")
+    assert [d["code"] for d in server.change(path, LSE, 2)] == ["NUM101"]
