@@ -8,11 +8,12 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
-from numlint import nesting
+from numlint import limits
 from numlint.checker import check_text
 from numlint.rules import registry
 
@@ -95,12 +96,42 @@ def test_nesting_within_the_limits_is_checked():
     ("x = \"a\".join(y).split()\n", 1, 4),
 ])
 def test_measure(text, depth, chain):
-    found = nesting.measure(text)
+    found = limits.measure(text)
     assert (found.depth, found.chain) == (depth, chain)
 
 
 def test_measure_the_corpus_shapes_stay_far_below_the_limits():
     """The deepest nesting and longest chain in the pinned corpus (7,166 files) are 9 and 22."""
     for path in sorted(Path(__file__).resolve().parents[1].joinpath("src", "numlint").rglob("*.py")):
-        found = nesting.measure(path.read_text(encoding="utf-8"))
+        found = limits.measure(path.read_text(encoding="utf-8"))
         assert found.depth <= 12 and found.chain <= 30, (path, found)
+
+
+def test_size_and_line_limits_are_one_line_each(tmp_path):
+    (tmp_path / "ordinary.py").write_text(HAZARD)
+    block = f"def f(x):\n    return {LSE}\n\n"
+    (tmp_path / "big.py").write_text("import torch\n" + block * (limits.MAX_CHARACTERS // len(block) + 1))
+    (tmp_path / "long.py").write_text("import torch\ntable = [" + "1, " * (limits.MAX_LINE // 3 + 1) + f"]\ny = {LSE}\n")
+    (tmp_path / "data.py").write_text("TABLE = [" + "1, " * (limits.MAX_CHARACTERS // 3) + "]\n")  # nothing numeric
+    started = time.monotonic()
+    result = numlint("check", "--no-cache", "--output-format", "concise", ".", cwd=tmp_path)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    lines = sorted(result.stdout.splitlines())
+    chars = len((tmp_path / "big.py").read_text())
+    assert lines == [
+        f"big.py:1:1: error: cannot check: the file holds {chars:,} characters (limit {limits.MAX_CHARACTERS:,})",
+        f"long.py:2:1: error: cannot check: a line of {limits.MAX_LINE + 12:,} characters (limit {limits.MAX_LINE:,})",
+        ORDINARY + " `log(sum(exp(x)))` overflows to inf once any x > 88.7 (float32) and is -inf when every x < -103",
+    ], lines
+    assert time.monotonic() - started < 120  # refused before parsing (a loose bound: CI machines vary)
+
+
+def test_a_file_beyond_reason_is_not_even_read(tmp_path, monkeypatch):
+    monkeypatch.setattr(limits, "MAX_FILE_BYTES", 1000)
+    from numlint.config import Settings
+    from numlint.runner import check_file
+
+    (tmp_path / "m.py").write_text(HAZARD + "#" * 2000 + "\n")
+    rules = registry()
+    result = check_file(tmp_path / "m.py", rules, frozenset(rules), Settings(root=tmp_path))
+    assert [e.message for e in result.errors] == [f"cannot check: the file holds {len(HAZARD) + 2001:,} bytes (limit 1,000)"]

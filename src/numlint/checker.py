@@ -11,7 +11,7 @@ from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
-from numlint import dataflow, libcst_text, nesting, prefilter, recursion
+from numlint import dataflow, libcst_text, limits, prefilter, recursion
 from numlint.dataflow import Scope, children
 from numlint.diagnostics import Edit, FileError, Finding, Fix, Position
 from numlint.ops import LAYER_INPUT, Viewer, code
@@ -46,18 +46,21 @@ def check_text(text: str, rules: Sequence[Rule], line_noqa: bool = True) -> Tupl
         return [], []
     rules = prefilter.rules_in_play(text, [r for r in rules if r.code not in exempt])
     if not rules:
-        return [], []
+        return [], []  # a file that cannot hold a hazard is never refused: it is not parsed anyway
+    # Limits (limits.py): memory and time grow with size, and libcst crashes the process (no
+    # exception) on deep nesting. Each refusal is one line, placed.
+    refused = limits.too_big(text)
+    if refused is not None:
+        return [], [FileError(refused[0], LineIndex(text).position(refused[1]))]
     # Functions that cannot matter are blanked out line for line: positions stay the same.
     reduced = prefilter.reduce(text, rules)
-    # libcst's native parser crashes the process (no exception) on deep nesting: measure first.
-    depth = nesting.measure(reduced)
-    refused = nesting.refusal(depth)
+    depth = limits.measure(reduced)
+    refused = limits.refusal(depth)
     if refused is not None:
-        message, offset = refused
-        return [], [FileError(message, LineIndex(reduced).position(offset))]
+        return [], [FileError(refused[0], LineIndex(reduced).position(refused[1]))]
     parsed, shifts = libcst_text.for_libcst(reduced)
     try:
-        if nesting.needs_a_deep_stack(depth):  # the calling thread's stack may be small
+        if limits.needs_a_deep_stack(depth):  # the calling thread's stack may be small
             module = recursion.on_a_deep_stack(lambda: cst.parse_module(parsed))
         else:
             module = cst.parse_module(parsed)

@@ -149,9 +149,9 @@ class Notebook:
         return (BOM if self.bom else b"") + out.encode("utf-8")
 
 
-def read(path: str) -> Notebook:
+def read(path: str, limit: Optional[int] = None) -> Notebook:
     try:
-        data = read_bytes(path)  # a FIFO or a device named x.ipynb is refused, never waited on
+        data = read_bytes(path, limit)  # a FIFO or a device named x.ipynb is refused, never waited on
     except SourceError as exc:
         raise NotebookError(str(exc)) from None
     return loads(data)

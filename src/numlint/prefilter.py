@@ -32,10 +32,14 @@ FRAMEWORK_WORDS = frozenset({"numpy", "torch", "tensorflow", "jax", "scipy", "ke
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _POWER_HALF = re.compile(r"\*\*\s*\(?\s*(?:0?\.5|1\s*/\s*2)\b")
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
+_LIST_AT_ONCE = 4 * 1024 * 1024  # characters
 
 
 def identifiers(text: str) -> FrozenSet[str]:
-    words = set(_IDENTIFIER.findall(text))
+    if len(text) > _LIST_AT_ONCE:  # a huge text: the distinct words only, never a list of them all
+        words = {match.group() for match in _IDENTIFIER.finditer(text)}
+    else:
+        words = set(_IDENTIFIER.findall(text))
     if _POWER_HALF.search(text):
         words.add(POWER_HALF)
     return frozenset(words)

@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable, Dict, FrozenSet, Iterator, List, Mapping, Optional, Sequence
 
-from numlint import notebook, source
+from numlint import limits, notebook, source
 from numlint.checker import check_text
 from numlint.config import Settings, ignored_for
 from numlint.diagnostics import FileError, FileResult
@@ -48,8 +48,11 @@ def check_source(text: str, rules: Sequence[Rule], display_path: str, mode: Mode
 
 def read(path: Path):
     """A file to check: a Python file, or a notebook (its code cells as one text, see notebook.py).
-    Either has `text` to check and `encode(fixed_text)` for the bytes to write."""
-    return notebook.read(str(path)) if notebook.is_notebook(path) else source.read(str(path))
+    Either has `text` to check and `encode(fixed_text)` for the bytes to write. Files far beyond
+    what could be checked are not even read (limits.py: a notebook's outputs may be large)."""
+    if notebook.is_notebook(path):
+        return notebook.read(str(path), limits.MAX_NOTEBOOK_BYTES)
+    return source.read(str(path), limits.MAX_FILE_BYTES)
 
 
 def check_loaded(file, rules: Sequence[Rule], display_path: str, mode: Mode = Mode()) -> FileResult:

@@ -80,17 +80,24 @@ def decode(data: bytes) -> SourceFile:
     return SourceFile(text=text, encoding=encoding, bom=bom, digest=content_digest(data))
 
 
-def read(path: str) -> SourceFile:
-    return decode(read_bytes(path))
+def read(path: str, limit: Optional[int] = None) -> SourceFile:
+    return decode(read_bytes(path, limit))
 
 
-def read_bytes(path: str) -> bytes:
-    """A regular file's bytes; anything else (FIFO, socket, device) is refused, never read."""
+def read_bytes(path: str, limit: Optional[int] = None) -> bytes:
+    """A regular file's bytes; anything else (FIFO, socket, device) is refused, never read, and so
+    is a file of more than `limit` bytes."""
     try:
         with open(path, "rb", opener=_open_nonblocking) as handle:
-            if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+            info = os.fstat(handle.fileno())
+            if not stat.S_ISREG(info.st_mode):
                 raise SourceError("cannot read: not a regular file")
-            return handle.read()
+            if limit is not None and info.st_size > limit:
+                raise SourceError(f"cannot check: the file holds {info.st_size:,} bytes (limit {limit:,})")
+            data = handle.read(limit + 1) if limit is not None else handle.read()
+            if limit is not None and len(data) > limit:  # it grew while we read it
+                raise SourceError(f"cannot check: the file holds more than {limit:,} bytes (limit {limit:,})")
+            return data
     except OSError as exc:
         raise SourceError(f"cannot read: {exc.strerror or exc}") from None
 

@@ -1,4 +1,16 @@
-"""How deeply a text nests, measured before libcst parses it.
+"""What numlint refuses to parse, and why: files too big, lines too long, nesting too deep.
+
+Each limit is checked before libcst sees the text, in `checker.check_text` (so the command line,
+the flake8 plugin and the language server all have it), and a refused file gets one line saying
+which limit it passed. Measured figures and how to reproduce them: docs/reliability.md, "Limits".
+
+Size. libcst's tree takes about 1.3 GB of memory per MB of dense code (a 5 MB file took 4.65 GB;
+50 MB aborted at 14.7 GB) and checking takes tens of seconds per MB. MAX_CHARACTERS keeps one
+file within about 1.5 GB; the largest file of the pinned corpus (7,166 files of ten ML packages)
+has 448,421 characters. Lines: MAX_LINE; the corpus's longest line has 26,875 characters (test
+data); longer ones are generated data or minified code, with nothing numlint could fix.
+
+Nesting, measured here:
 
 libcst's native parser recurses on the C stack: on an 8 MiB main-thread stack, about 1,200 nested
 brackets, or a chain of about 6,000 attributes (`a.b.b.b...`), crash the whole process with a
@@ -26,6 +38,13 @@ import re
 from dataclasses import dataclass
 from typing import List, Optional, Tuple
 
+MAX_CHARACTERS = 1_048_576  # one MiB of text
+MAX_LINE = 100_000  # characters in one line
+# Files not even read (runner.py), beyond any reason: memory for reading and decoding alone. Below
+# these, a file that names no numeric library is skipped as usual (not refused), and one that
+# does is refused by size in check_text.
+MAX_FILE_BYTES = 64 * 1024 * 1024
+MAX_NOTEBOOK_BYTES = 256 * 1024 * 1024  # outputs and images make notebooks big
 NESTING_LIMIT = 200
 CHAIN_LIMIT = 500
 
@@ -136,6 +155,20 @@ def _ends_in_name(gap: str) -> bool:
         return False
     word = _NON_WORD.split(tail)[-1]
     return not word[0].isdigit() and not keyword.iskeyword(word)
+
+
+def too_big(text: str) -> Optional[Tuple[str, int]]:
+    """Why `text` is too big to check (one line for the user) and the offset it is about, or None."""
+    if len(text) > MAX_CHARACTERS:
+        return f"cannot check: the file holds {len(text):,} characters (limit {MAX_CHARACTERS:,})", 0
+    if len(text) > MAX_LINE:  # else no line can be too long
+        for line in _LINE.finditer(text):
+            if line.end() - line.start() > MAX_LINE:
+                return f"cannot check: a line of {line.end() - line.start():,} characters (limit {MAX_LINE:,})", line.start()
+    return None
+
+
+_LINE = re.compile(r"[^\r\n]+")
 
 
 def refusal(found: Measure) -> Optional[Tuple[str, int]]:
