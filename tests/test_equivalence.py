@@ -81,8 +81,8 @@ def test_reduction_keeps_lines_and_blanks_idle_code():
     rules = prefilter.rules_in_play(MIXED, DEFAULT)
     reduced = prefilter.reduce(MIXED, rules)
     assert reduced.count("\n") == MIXED.count("\n")
-    assert "def helper(): pass" in reduced and "return x + 1" not in reduced
-    assert "    def idle(): pass" in reduced and "@staticmethod" not in reduced
+    assert "def helper():\n    pass\n" in reduced and "return x + 1" not in reduced
+    assert "    def idle():\n        pass\n" in reduced and "@staticmethod" not in reduced
     assert "probs = F.softmax(x, dim=-1)" in reduced
 
 

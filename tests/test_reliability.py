@@ -785,7 +785,7 @@ def test_write_atomic_disk_full(tmp_path, monkeypatch):
     assert result.errors[0].code is None
 
 
-@pytest.mark.parametrize("mode", [0o640, 0o755, 0o444, 0o4755], ids=oct)
+@pytest.mark.parametrize("mode", [0o640, 0o755, 0o4755], ids=oct)  # 0o444: test_write_safety.py
 def test_fix_keeps_permissions(tmp_path, mode):
     target = tmp_path / "m.py"
     target.write_text(HAZARD)

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import ast
 import re
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 from typing import Dict, FrozenSet, Iterable, List, Optional, Sequence, Set, Tuple
 
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
-from numlint import flow, libcst_text, prefilter, recursion
+from numlint import flow, libcst_text, limits, prefilter, recursion
 from numlint.analysis import Analysis
 from numlint.flow import ASSIGN, Scope, children, subtree
 from numlint.diagnostics import Edit, FileError, Finding, Fix, Position
@@ -61,13 +62,25 @@ def check_text(text: str, rules: Sequence[Rule], line_noqa: bool = True,
     words = context.words if context is not None else frozenset()
     rules = prefilter.rules_in_play(text, [r for r in rules if r.code not in exempt], words)
     if not rules:
-        return [], []
+        return [], []  # a file that cannot hold a hazard is never refused: it is not parsed anyway
+    # Limits (limits.py): memory and time grow with size, and libcst crashes the process (no
+    # exception) on deep nesting. Each refusal is one line, placed.
+    refused = limits.too_big(text)
+    if refused is not None:
+        return [], [FileError(refused[0], LineIndex(text).position(refused[1]))]
     # Functions that cannot matter are blanked out line for line: positions stay the same.
     # (A file checked with what its imports bring is parsed whole: any function may use them.)
     reduced = text if words else prefilter.reduce(text, rules)
+    depth = limits.measure(reduced)
+    refused = limits.refusal(depth)
+    if refused is not None:
+        return [], [FileError(refused[0], LineIndex(reduced).position(refused[1]))]
     parsed, shifts = libcst_text.for_libcst(reduced)
     try:
-        module = cst.parse_module(parsed)
+        if limits.needs_a_deep_stack(depth):  # the calling thread's stack may be small
+            module = recursion.on_a_deep_stack(lambda: cst.parse_module(parsed))
+        else:
+            module = cst.parse_module(parsed)
     except cst.ParserSyntaxError as exc:
         return [], [_syntax_error(text, exc)]
     except (RecursionError, MemoryError) as exc:  # absurdly deep or large expressions
@@ -232,27 +245,40 @@ class FileChecker:
 
     # -- findings -------------------------------------------------------------------------------
     def _outermost(self, hits: List[_Hit]) -> List[_Hit]:
-        """One finding per hazard: drop hits inside, or reached through, another hit of the rule."""
-        spans = {id(hit): self.span(hit.node) for hit in hits}
-        reported = {(hit.rule.code, id(hit.node)) for hit in hits}
-        kept = []
+        """One finding per hazard: drop hits inside, or reached through, another hit of the rule.
+
+        A hit is dropped when another hit of the same rule spans strictly more than it (or the
+        same, for a rule that supersedes it), or when a name it looks through was assigned a
+        value holding a hit of the rule. O(n log n) in the hits: spans are swept in order of
+        their start (`_Containers`), and each looked-through value's subtree is read once.
+        """
+        spans = [self.span(hit.node) for hit in hits]
+        containers: Dict[str, _Containers] = {}
+        for code in {hit.rule.code for hit in hits}:
+            strict = [(spans[i], i) for i, h in enumerate(hits) if h.rule.code == code and code not in h.rule.supersedes]
+            loose = [(spans[i], i) for i, h in enumerate(hits) if code in h.rule.supersedes]
+            containers[code] = _Containers(strict, loose)
+        codes_at: Dict[int, Set[str]] = {}
         for hit in hits:
-            start, end = spans[id(hit)]
-            nested = any(
-                other is not hit
-                and (other.rule.code == hit.rule.code or hit.rule.code in other.rule.supersedes)
-                and spans[id(other)][0] <= start
-                and end <= spans[id(other)][1]
-                and (spans[id(other)] != (start, end) or hit.rule.code in other.rule.supersedes)
-                for other in hits
-            )
-            through_reported = any(
-                (code, id(sub)) in reported
-                for code in (hit.rule.code, *hit.rule.supersedes)
-                for _, origin in hit.env.through
-                for sub in subtree(origin.value)
-            )  # the finding at the intermediate is where the fix belongs
-            if not nested and not through_reported:
+            codes_at.setdefault(id(hit.node), set()).add(hit.rule.code)
+        codes_within: Dict[int, Set[str]] = {}  # value node -> codes of hits in its subtree
+        kept = []
+        for index, hit in enumerate(hits):
+            if containers[hit.rule.code].holds(spans[index], index):
+                continue
+            wanted = (hit.rule.code, *hit.rule.supersedes)
+            through_reported = False
+            for _, origin in hit.env.through:
+                found = codes_within.get(id(origin.value))
+                if found is None:
+                    found = set()
+                    for sub in subtree(origin.value):
+                        found.update(codes_at.get(id(sub), ()))
+                    codes_within[id(origin.value)] = found
+                if any(code in found for code in wanted):
+                    through_reported = True  # the finding at the intermediate is where the fix belongs
+                    break
+            if not through_reported:
                 kept.append(hit)
         return kept
 
@@ -490,6 +516,50 @@ class FileChecker:
 
 # How a value travelled, in words (other steps are the methods it went through: `squeeze`).
 _STEP_WORDS = {"indexed": "indexing", "returned": "a return", "joined": "a concatenation", "reshaped": "a reshape"}
+
+
+class _Containers:
+    """Spans that can hold a hit of one rule: `strict` ones (the rule's own hits) must span more
+    than it, `loose` ones (hits of rules that supersede it) may span the same. Queries in
+    O(log n): spans sorted by start, with running maxima of their ends."""
+
+    def __init__(self, strict: List[Tuple[Tuple[int, int], int]], loose: List[Tuple[Tuple[int, int], int]]) -> None:
+        strict.sort()
+        self.strict_starts = [start for (start, _), _ in strict]
+        self.strict_best: List[int] = []  # the largest end among strict spans starting at or before
+        best = -1
+        for (_, end), _ in strict:
+            best = max(best, end)
+            self.strict_best.append(best)
+        self.strict_same_start: Dict[int, int] = {}  # start -> largest end of strict spans there
+        for (start, end), _ in strict:
+            self.strict_same_start[start] = max(self.strict_same_start.get(start, -1), end)
+        loose.sort()
+        self.loose_starts = [start for (start, _), _ in loose]
+        self.loose_top: List[Tuple[Tuple[int, int], Tuple[int, int]]] = []  # two largest (end, hit), distinct hits
+        first, second = (-1, -1), (-1, -1)
+        for (_, end), index in loose:
+            if (end, index) > first:
+                first, second = (end, index), first
+            elif (end, index) > second:
+                second = (end, index)
+            self.loose_top.append((first, second))
+
+    def holds(self, span: Tuple[int, int], index: int) -> bool:
+        """Is some other hit's span around `span` (hit number `index`)?"""
+        start, end = span
+        before = bisect_left(self.strict_starts, start)  # strict spans starting before this one
+        if before and self.strict_best[before - 1] >= end:
+            return True
+        if self.strict_same_start.get(start, -1) > end:
+            return True
+        upto = bisect_right(self.loose_starts, start)
+        if upto:
+            for best_end, other in self.loose_top[upto - 1]:
+                if other != index and other >= 0 and best_end >= end:
+                    return True
+        return False
+
 
 # Frameworks with autograd: a rule limited to them is about gradients.
 _AUTOGRAD_ONLY = frozenset({"torch", "jax", "tensorflow", "keras"})

@@ -37,7 +37,7 @@ from dataclasses import dataclass, replace
 from typing import Dict, Iterator, List, Optional, Tuple
 
 from numlint.diagnostics import CellIndex, FileError, FileResult, Position
-from numlint.source import BOM, SourceError, read_bytes
+from numlint.source import BOM, SourceError, content_digest, read_bytes
 
 SUFFIX = ".ipynb"
 MARKER = "# numlint-ipython: "
@@ -75,11 +75,12 @@ class _Cell:
 class Notebook:
     """A notebook read for checking. `text` is what numlint checks; `encode(fixed)` the new file."""
 
-    def __init__(self, raw: str, bom: bool, cells: List[_Cell], text: str) -> None:
+    def __init__(self, raw: str, bom: bool, cells: List[_Cell], text: str, digest: str = "") -> None:
         self.raw = raw
         self.bom = bom
         self.cells = cells
         self.text = text
+        self.digest = digest  # of the bytes read (source.content_digest): a fix is written only over these
 
     @property
     def numbers(self) -> Tuple[int, ...]:
@@ -148,9 +149,9 @@ class Notebook:
         return (BOM if self.bom else b"") + out.encode("utf-8")
 
 
-def read(path: str) -> Notebook:
+def read(path: str, limit: Optional[int] = None) -> Notebook:
     try:
-        data = read_bytes(path)  # a FIFO or a device named x.ipynb is refused, never waited on
+        data = read_bytes(path, limit)  # a FIFO or a device named x.ipynb is refused, never waited on
     except SourceError as exc:
         raise NotebookError(str(exc)) from None
     return loads(data)
@@ -171,7 +172,7 @@ def loads(data: bytes) -> Notebook:
         raise NotebookError("not a notebook: JSON nested too deeply") from None
     cells = _code_cells(document)
     if cells is None:  # another kernel language: nothing of ours to check
-        return Notebook(raw, bom, [], "")
+        return Notebook(raw, bom, [], "", content_digest(data))
     if any(SEPARATOR in cell.source or MARKER in cell.source for cell in cells):
         raise NotebookError(f"a code cell contains numlint's own marker `{MARKER.strip()}`; not checked")
     parts: List[str] = []
@@ -186,7 +187,7 @@ def loads(data: bytes) -> Notebook:
             text += "\n"
         cell.checked = text
         parts.append(text)
-    return Notebook(raw, bom, cells, (SEPARATOR + "\n").join(parts))
+    return Notebook(raw, bom, cells, (SEPARATOR + "\n").join(parts), content_digest(data))
 
 
 def _code_cells(document) -> Optional[List[_Cell]]:

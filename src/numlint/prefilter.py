@@ -7,8 +7,9 @@ parsing a file with libcst:
    needs (each rule's triggers are derived from its pattern and the bindings), is skipped;
 2. of the rest, top-level functions and classes, and methods of kept classes, that mention none
    of the trigger names of the rules still in play are blanked out — the `def` line becomes
-   `def name(): pass` (so the name stays bound) and its other lines become empty, so every kept
-   line keeps its number and text and positions need no mapping.
+   `def name():` (so the name stays bound), the row where its body began `pass` (at the body's
+   own indentation), and its other lines become empty, so every kept line keeps its number and
+   text and positions need no mapping. (A one-line definition becomes `def name(): pass`.)
 
 No finding can be lost: a pattern matches only through names its triggers list, and names are
 followed only within a scope (a blanked function is its own scope) — except for values that
@@ -31,10 +32,14 @@ FRAMEWORK_WORDS = frozenset({"numpy", "torch", "tensorflow", "jax", "scipy", "ke
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _POWER_HALF = re.compile(r"\*\*\s*\(?\s*(?:0?\.5|1\s*/\s*2)\b")
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
+_LIST_AT_ONCE = 4 * 1024 * 1024  # characters
 
 
 def identifiers(text: str) -> FrozenSet[str]:
-    words = set(_IDENTIFIER.findall(text))
+    if len(text) > _LIST_AT_ONCE:  # a huge text: the distinct words only, never a list of them all
+        words = {match.group() for match in _IDENTIFIER.finditer(text)}
+    else:
+        words = set(_IDENTIFIER.findall(text))
     if _POWER_HALF.search(text):
         words.add(POWER_HALF)
     return frozenset(words)
@@ -106,12 +111,23 @@ def _blank_if_idle(node: ast.stmt, lines: List[str], triggers: AbstractSet[str])
     header = lines[node.lineno - 1]
     indent = header[: len(header) - len(header.lstrip())]
     keyword = "class" if isinstance(node, ast.ClassDef) else "def"
-    placeholder = f"{indent}{keyword} {node.name}" + (": pass" if keyword == "class" else "(): pass")
+    signature = f"{indent}{keyword} {node.name}" + ("" if keyword == "class" else "()")
+    rows = {node.lineno - 1: signature + ": pass"}
+    body = node.body[0].lineno - 1
+    if body > node.lineno - 1:
+        # The block keeps its own indented line (`pass` where the body began): comments after the
+        # body stay in the block's footer, as in the original. A one-line `def name(): pass` would
+        # leave them, after blank rows, at the end of the module, where libcst drops blank rows.
+        inner = lines[body][: len(lines[body]) - len(lines[body].lstrip())]
+        if not (inner.startswith(indent) and len(inner) > len(indent)):
+            inner = indent + " "
+        rows = {node.lineno - 1: signature + ":", body: inner + "pass"}
     for index in range(first, last):
         ending = _ending(lines[index])
-        # A space, not nothing: an empty line ending in CR next to one ending in LF would read as
-        # a single CRLF and shift every later row.
-        lines[index] = (placeholder if index == node.lineno - 1 else " ") + ending
+        # Other rows are emptied (libcst drops whitespace-only rows before a trailing comment). An
+        # empty LF row after a CR row would read as one CRLF and shift every later row: a comment.
+        filler = "#" if ending == "\n" and index > 0 and lines[index - 1].endswith("\r") else ""
+        lines[index] = rows.get(index, filler) + ending
     return True
 
 

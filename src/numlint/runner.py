@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
-import multiprocessing
-from concurrent.futures import ProcessPoolExecutor
+import signal
+import sys
+import threading
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Callable, Dict, FrozenSet, Iterator, List, Mapping, Optional, Sequence, Tuple
+from typing import Callable, Dict, FrozenSet, Iterator, List, Mapping, Optional, Sequence
 
-from numlint import notebook, source
+from numlint import limits, notebook, source
 from numlint.checker import check_text
 from numlint.config import Settings, ignored_for
 from numlint.diagnostics import FileError, FileResult
 from numlint.fixes import fix_text
 from numlint.cache import Cache, digest
 from numlint.rules import Rule, builtin_rules_dir, registry
+from numlint.workers import Workers
 
 
 @dataclass(frozen=True)
@@ -45,8 +48,11 @@ def check_source(text: str, rules: Sequence[Rule], display_path: str, mode: Mode
 
 def read(path: Path):
     """A file to check: a Python file, or a notebook (its code cells as one text, see notebook.py).
-    Either has `text` to check and `encode(fixed_text)` for the bytes to write."""
-    return notebook.read(str(path)) if notebook.is_notebook(path) else source.read(str(path))
+    Either has `text` to check and `encode(fixed_text)` for the bytes to write. Files far beyond
+    what could be checked are not even read (limits.py: a notebook's outputs may be large)."""
+    if notebook.is_notebook(path):
+        return notebook.read(str(path), limits.MAX_NOTEBOOK_BYTES)
+    return source.read(str(path), limits.MAX_FILE_BYTES)
 
 
 def check_loaded(file, rules: Sequence[Rule], display_path: str, mode: Mode = Mode()) -> FileResult:
@@ -83,10 +89,15 @@ def check_file(
     result = check_contained(file, chosen, display, mode)
     if mode.write and result.fixed_source is not None:
         try:
-            source.write_atomic(str(path), file.encode(result.fixed_source))
+            # Only over the bytes the fix was computed from: an edit made meanwhile is never lost.
+            source.write_atomic(str(path), file.encode(result.fixed_source), expected=file.digest)
+        except source.FileChanged as exc:  # what we read is gone: its findings would be stale
+            return FileResult(display, errors=(FileError(str(exc)),))
         except (OSError, UnicodeEncodeError, source.SourceError) as exc:
-            return replace(result, errors=result.errors + (FileError(f"cannot write the fix: {exc}"),),
-                           fixed_source=None, fixes_applied=0)
+            # The file is as it was: report what is in it, and why it was not fixed.
+            message = str(exc) if isinstance(exc, source.NotWritten) else f"cannot write the fix: {exc}"
+            unfixed = check_contained(file, chosen, display, replace(mode, fix=False, write=False))
+            return replace(unfixed, errors=unfixed.errors + (FileError(message),))
     return result
 
 
@@ -101,7 +112,16 @@ def check_files(
     progress: Optional[Callable[[], None]] = None,
 ) -> List[FileResult]:
     """Check files, reusing cached results of unchanged ones and spreading the rest over `jobs`
-    processes. Results come back in the order of `paths`."""
+    processes. Results come back in the order of `paths`.
+
+    Called on the main thread, SIGINT, SIGTERM and SIGHUP end the run cleanly: workers are
+    stopped, a file being written is finished first, and the process exits with 128 + the signal
+    number after one line on stderr."""
+    with _ending_cleanly_on_signals():
+        return _check_files(paths, rules, selected, settings, mode, jobs, cache, progress)
+
+
+def _check_files(paths, rules, selected, settings, mode, jobs, cache, progress) -> List[FileResult]:
     results: List[Optional[FileResult]] = [None] * len(paths)
     contents: Dict[int, str] = {}
     todo: List[int] = []
@@ -121,7 +141,7 @@ def check_files(
         todo.append(index)
     for index, result in zip(todo, _run(paths, todo, rules, selected, settings, mode, jobs, progress)):
         results[index] = result
-        if cache is not None and index in contents:
+        if cache is not None and index in contents and not _worker_died(result):
             cache.put(str(paths[index]), contents[index], result)
     return results  # type: ignore[return-value]
 
@@ -138,26 +158,80 @@ def _run(paths, todo, rules, selected, settings, mode, jobs, progress) -> Iterat
                 progress()
         return
     rule_dirs = tuple(sorted({str(Path(rule.path).parent) for rule in rules.values()} - {str(builtin_rules_dir())}))
-    context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
-    with ProcessPoolExecutor(jobs, mp_context=context, initializer=_init_worker, initargs=(rule_dirs,)) as pool:
-        tasks = [(paths[index], selected, settings, mode) for index in todo]
-        for result in pool.map(_check_in_worker, tasks, chunksize=max(1, min(16, len(tasks) // (jobs * 8)))):
-            yield result
-            if progress is not None:
-                progress()
+    pool = Workers(jobs, _worker_main, (rule_dirs, selected, settings, mode))
+    try:
+        for position, result, death in pool.results([paths[index] for index in todo], progress):
+            yield result if death is None else _died(paths[todo[position]], death)
+    finally:
+        pool.stop()
 
 
-_WORKER_RULES: Mapping[str, Rule] = {}
+_DIED = "the worker process checking this file died"
 
 
-def _init_worker(rule_dirs: Tuple[str, ...]) -> None:
-    global _WORKER_RULES
-    _WORKER_RULES = registry(rule_dirs)
+def _died(path: Path, how: str) -> FileResult:
+    if how.startswith("internal error"):
+        message = f"{how}; this is a numlint bug, please report it"
+    else:
+        message = f"internal error: {_DIED} ({how}); the other files were checked; this is a numlint bug, please report it"
+    return FileResult(str(path), errors=(FileError(message, code="internal"),))
 
 
-def _check_in_worker(task) -> FileResult:
-    path, selected, settings, mode = task
-    return check_file(path, _WORKER_RULES, selected, settings, mode)
+def _worker_died(result: FileResult) -> bool:
+    return any(error.code == "internal" and _DIED in error.message for error in result.errors)
+
+
+def _worker_main(tasks, rule_dirs, selected, settings, mode) -> Iterator[FileResult]:
+    """What a worker process runs (workers.py): each path it is sent, checked (and fixed)."""
+    rules = registry(rule_dirs)
+    for path in tasks:
+        yield check_file(path, rules, selected, settings, mode)
+
+
+class Interrupted(BaseException):
+    """SIGINT, SIGTERM or SIGHUP reached the main process: the run ends (a BaseException, so no
+    `except Exception` on the way swallows it)."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+_ENDING_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
+
+
+@contextmanager
+def _ending_cleanly_on_signals() -> Iterator[None]:
+    if threading.current_thread() is not threading.main_thread():
+        yield  # a host (the language server) runs us on a thread: its signals are its own
+        return
+
+    def end(signum, frame):
+        if source.defer_if_writing(signum):
+            return  # a file is being written: the signal comes back once it is whole
+        raise Interrupted(signum)
+
+    previous = {signum: signal.signal(signum, end) for signum in _ENDING_SIGNALS}
+    try:
+        yield
+    except Interrupted as exc:
+        for signum in previous:
+            signal.signal(signum, signal.SIG_IGN)  # a second Ctrl-C must not interrupt the goodbye
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except (OSError, ValueError):
+                pass
+        try:
+            sys.stderr.write(f"numlint: interrupted ({signal.Signals(exc.signum).name}): files already "
+                             "fixed stay fixed, the others are as they were\n")
+            sys.stderr.flush()
+        except (OSError, ValueError):
+            pass
+        raise SystemExit(128 + exc.signum) from None
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler if handler is not None else signal.SIG_DFL)
 
 
 def original_text(path: Path) -> Optional[str]:
