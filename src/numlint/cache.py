@@ -46,7 +46,7 @@ from numlint import __version__
 from numlint.diagnostics import DISPLAY_ONLY, SAFE, UNSAFE, CellIndex, Edit, FileError, FileResult, Finding, Fix, Position
 
 FORMAT = "numlint-cache"
-VERSION = 1
+VERSION = 2  # 2: results carry the names a file asked other modules for
 _KEEP = 4  # index files of other fingerprints kept (other rule selections, branches)
 _NAME = re.compile(r"^results-([0-9a-f]{32})\.json$")
 # Every index file starts with these bytes (json.dumps keeps key order): part of the proof that
@@ -166,6 +166,7 @@ def _result_to_json(result: FileResult) -> dict:
         "fixed_source": result.fixed_source,
         "fixes_applied": result.fixes_applied,
         "cells": cells,
+        "asked": list(result.asked),
     }
 
 
@@ -251,7 +252,7 @@ def _rows(text: str) -> int:
 
 
 def _result_from_json(path: str, value: Any) -> FileResult:
-    raw = _object(value, ("findings", "errors", "source", "fixed_source", "fixes_applied", "cells"), "result")
+    raw = _object(value, ("findings", "errors", "source", "fixed_source", "fixes_applied", "cells", "asked"), "result")
     source = _str(raw["source"], "source", optional=True)
     # Positions must lie in the text a reporter will index into (its snippet lines, its edits).
     length = len(source) if source is not None else None
@@ -266,6 +267,7 @@ def _result_from_json(path: str, value: Any) -> FileResult:
         path=path, findings=findings, errors=tuple(errors), source=source,
         fixed_source=_str(raw["fixed_source"], "fixed source", optional=True),
         fixes_applied=_int(raw["fixes_applied"], "fixes applied", 0), cells=_cells(raw["cells"]),
+        asked=tuple(_str(q, "asked name") for q in _list(raw["asked"], "asked")),
     )
 
 

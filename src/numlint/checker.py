@@ -20,7 +20,7 @@ from numlint.patterns import ABSENT, Env, Matcher, metavariables
 from numlint.predicates import Context, holds
 from numlint.render import CannotRender, render, shown
 from numlint.rules import Rule, RulePattern
-from numlint.summaries import ProjectIndex, summarize
+from numlint.summaries import ProjectIndex, exported_words, summarize
 from numlint.source import LineIndex, dominant_newline
 
 
@@ -99,12 +99,19 @@ def check_text(text: str, rules: Sequence[Rule], line_noqa: bool = True,
 
 
 def summarize_text(text: str, package: Optional[str] = None, place_name: str = "",
-                   project: Optional[ProjectIndex] = None) -> Tuple[dict, Set[str]]:
+                   project: Optional[ProjectIndex] = None,
+                   imported_names: FrozenSet[str] = frozenset()) -> Tuple[dict, Set[str]]:
     """The summary of a module (`summaries.py`), and the other modules' names it read. The
     whole text is parsed (no function is blanked: any may be imported). A text that does not
     parse has an empty summary."""
     try:
-        parsed, shifts = libcst_text.for_libcst(text)
+        # Only what may make an exported value is parsed: functions that spell one of its ops, what
+        # they call, and the methods of their classes that set attributes.
+        reduced = prefilter.keep_only(text, exported_words() | imported_names)
+        depth = limits.measure(reduced)
+        if limits.refusal(depth) is not None or limits.too_big(text) is not None:
+            return {"version": 1, "names": {}}, set()
+        parsed, shifts = libcst_text.for_libcst(reduced)
         module = cst.parse_module(parsed)
 
         def run():

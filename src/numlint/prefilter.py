@@ -11,20 +11,20 @@ parsing a file with libcst:
    own indentation), and its other lines become empty, so every kept line keeps its number and
    text and positions need no mapping. (A one-line definition becomes `def name(): pass`.)
 
-No finding can be lost: a pattern matches only through names its triggers list, and names are
-followed only within a scope (a blanked function is its own scope) — except for values that
-travel between methods, so methods that assign attributes of `self` and the forward pass of a
-class (`forward`, `__call__`, `call`) are always kept. (A module function without a trigger name
-that returns another function's softmax is blanked: its value is then not followed.)
+No finding can be lost: a pattern matches only through names its triggers list, except where the
+value analysis carries a value between units: so methods that assign attributes of `self` and the
+forward pass of a class are always kept, and, to a fixpoint, what kept units call (a helper's
+return value) and — for rules rooted at an operator (`x / norm(x)`) — units with arithmetic on
+values kept units provide (`_kept`).
 """
 
 from __future__ import annotations
 
 import ast
 import re
-from typing import AbstractSet, FrozenSet, List, Sequence
+from typing import AbstractSet, Dict, FrozenSet, List, Optional, Sequence, Set
 
-from numlint.rules import POWER_HALF, Rule
+from numlint.rules import OPERATOR_OPS, POWER_HALF, Rule
 
 # A file that mentions none of these cannot hold a hazard we know.
 FRAMEWORK_WORDS = frozenset({"numpy", "torch", "tensorflow", "jax", "scipy", "keras", "math", "statistics"})
@@ -58,26 +58,113 @@ def rules_in_play(text: str, rules: Sequence[Rule], extra: AbstractSet[str] = fr
 def reduce(text: str, rules: Sequence[Rule]) -> str:
     """`text` with the functions and methods that cannot matter blanked out, line for line."""
     triggers = set()
+    operator_roots = False
     for rule in rules:
         for pattern in rule.patterns:
             if not pattern.triggers:
                 return text  # written with operators only (`sqrt(x**2 + y**2)`): it can be anywhere
             for names in pattern.triggers:
                 triggers |= names
+            operator_roots = operator_roots or pattern.root in OPERATOR_OPS
+    return keep_only(text, triggers, operator_roots)
+
+
+def keep_only(text: str, triggers: AbstractSet[str], operator_roots: bool = False) -> str:
+    """`text` with the functions and methods that mention none of `triggers` (and that kept code
+    does not need, `_kept`) blanked out, line for line."""
     try:
         tree = ast.parse(text)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return text  # libcst will parse (or report) the whole file
     lines = _LINE.findall(text)
+    units = _units(tree, lines, triggers)
+    kept = _kept(units, operator_roots)
     blanked = False
-    for statement in tree.body:
-        if _blank_if_idle(statement, lines, triggers):
-            blanked = True
-        elif isinstance(statement, ast.ClassDef):
-            for member in statement.body:
-                if not _shares_values(member):
-                    blanked = _blank_if_idle(member, lines, triggers) or blanked
+    for unit in units:
+        if unit not in kept and (unit.owner is None or unit.owner in kept):
+            blanked = _blank_if_idle(unit.node, lines) or blanked
     return "".join(lines) if blanked else text
+
+
+class _Unit:
+    """A top-level function or class, or a method: what it mentions, reads, calls and provides."""
+
+    def __init__(self, node, owner: "Optional[_Unit]", lines: List[str], triggers: AbstractSet[str]) -> None:
+        self.node = node
+        self.owner = owner
+        self.name = node.name
+        first = (node.decorator_list[0].lineno if node.decorator_list else node.lineno) - 1
+        self.mentions = node.end_lineno is not None and not identifiers(
+            "".join(lines[first:node.end_lineno])).isdisjoint(triggers)
+        self.loads: Set[str] = set()  # names read and called
+        self.self_reads: Set[str] = set()  # `self.x` read, `self.m()` called
+        self.self_sets: Set[str] = set()  # `self.x = ...`
+        self.arithmetic = False  # holds `/`, `-`, `*` or `**`: where operator-only patterns are rooted
+        if isinstance(node, ast.ClassDef):
+            return  # a class's members are units of their own; its body's other statements stay
+        for sub in ast.walk(node):
+            if isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Load):
+                self.loads.add(sub.id)
+            elif isinstance(sub, ast.Attribute) and isinstance(sub.value, ast.Name) and sub.value.id == "self":
+                (self.self_sets if isinstance(sub.ctx, ast.Store) else self.self_reads).add(sub.attr)
+            elif isinstance(sub, ast.BinOp) and isinstance(sub.op, (ast.Div, ast.Sub, ast.Mult, ast.Pow)):
+                self.arithmetic = True
+            elif isinstance(sub, ast.AugAssign) and isinstance(sub.target, ast.Attribute) \
+                    and isinstance(sub.target.value, ast.Name) and sub.target.value.id == "self":
+                self.self_sets.add(sub.target.attr)
+
+
+def _units(tree: ast.Module, lines: List[str], triggers: AbstractSet[str]) -> List[_Unit]:
+    units = []
+    for statement in tree.body:
+        if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            unit = _Unit(statement, None, lines, triggers)
+            units.append(unit)
+            if isinstance(statement, ast.ClassDef):
+                units.extend(_Unit(member, unit, lines, triggers) for member in statement.body
+                             if isinstance(member, (ast.FunctionDef, ast.AsyncFunctionDef)))
+    return units
+
+
+def _kept(units: List[_Unit], operator_roots: bool) -> Set[_Unit]:
+    """The units that may matter: those that mention a trigger name, methods whose values other
+    methods read (they set `self.x`, or are the forward pass), and, to a fixpoint, what kept units
+    call or instantiate (a helper's return value, a model's forward) and — when a rule is rooted
+    at an operator (`x / norm`, `E[x²] - E[x]²`) — units with arithmetic on values that kept
+    units provide (a function or method they define, an attribute of `self` they set)."""
+    kept = {u for u in units if u.mentions}
+    sharing = {u for u in units if u.owner is not None and _shares_values(u.node)}
+    top = {u.name: u for u in units if u.owner is None}
+    members: Dict[tuple, _Unit] = {(u.owner.name, u.name): u for u in units if u.owner is not None}
+    for _ in range(8):
+        provided = set()  # `self.x` set, or methods defined, by kept members of each class
+        for unit in kept:
+            if unit.owner is not None:
+                provided.update((unit.owner.name, attr) for attr in unit.self_sets | {unit.name})
+        grown = set(kept)
+        for unit in kept:
+            for name in unit.loads:
+                callee = top.get(name)
+                if callee is not None:
+                    grown.add(callee)
+            if unit.owner is not None:
+                grown.update(members[(unit.owner.name, m)] for m in unit.self_reads if (unit.owner.name, m) in members)
+        if operator_roots:
+            for unit in units:
+                if unit in grown or not unit.arithmetic:
+                    continue
+                reads_kept = any(top.get(name) in kept for name in unit.loads) or (
+                    unit.owner is not None and any((unit.owner.name, attr) in provided for attr in unit.self_reads))
+                if reads_kept:
+                    grown.add(unit)
+        for unit in list(grown):
+            if unit.owner is not None:
+                grown.add(unit.owner)  # a kept method keeps its class
+        grown.update(u for u in sharing if u.owner in grown)  # and what its methods share
+        if grown == kept:
+            break
+        kept = grown
+    return kept
 
 
 _FORWARD = frozenset({"forward", "__call__", "call"})
@@ -99,14 +186,12 @@ def _shares_values(member: ast.stmt) -> bool:
     return False
 
 
-def _blank_if_idle(node: ast.stmt, lines: List[str], triggers: AbstractSet[str]) -> bool:
+def _blank_if_idle(node: ast.stmt, lines: List[str]) -> bool:
     if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
         return False
     first = (node.decorator_list[0].lineno if node.decorator_list else node.lineno) - 1
     last = node.end_lineno
     if last is None or last > len(lines):
-        return False
-    if not identifiers("".join(lines[first:last])).isdisjoint(triggers):
         return False
     header = lines[node.lineno - 1]
     indent = header[: len(header) - len(header.lstrip())]

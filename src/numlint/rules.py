@@ -26,7 +26,7 @@ CODE = re.compile(r"^[A-Z]{2,5}[0-9]{3}$")
 NAME = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 SAFETIES = (SAFE, UNSAFE, DISPLAY_ONLY)
 # Ops that can be written with an operator (`**`, `*`, `-`): a file needs no name to hold them.
-_OPERATOR_OPS = frozenset({"add", "sub", "mul", "div", "neg", "pow", "square", "eq", "ne", "is", "is_not", "not"})
+OPERATOR_OPS = _OPERATOR_OPS = frozenset({"add", "sub", "mul", "div", "neg", "pow", "square", "eq", "ne", "is", "is_not", "not"})
 # `x ** 0.5` spells sqrt without a name: the prefilter sees it as this pseudo-identifier.
 POWER_HALF = "**0.5"
 

@@ -8,10 +8,13 @@ import threading
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Callable, Dict, FrozenSet, Iterator, List, Mapping, Optional, Sequence
+from typing import Callable, Dict, FrozenSet, Iterator, List, Mapping, Optional, Sequence, Set, Tuple
 
 from numlint import limits, notebook, source
-from numlint.checker import check_text
+from numlint.checker import ModuleContext, check_text, summarize_text
+from numlint.project import Project, imports_in
+from numlint.prefilter import identifiers
+from numlint.summaries import ProjectIndex, exported_words, interesting
 from numlint.config import Settings, ignored_for
 from numlint.diagnostics import FileError, FileResult
 from numlint.fixes import fix_text
@@ -27,11 +30,16 @@ class Mode:
     unsafe: bool = False
 
 
-def check_source(text: str, rules: Sequence[Rule], display_path: str, mode: Mode = Mode()) -> FileResult:
-    """Check one file's text; with `mode.fix`, also fix it (the result holds the fixed text)."""
+def check_source(text: str, rules: Sequence[Rule], display_path: str, mode: Mode = Mode(),
+                 context: Optional[ModuleContext] = None) -> FileResult:
+    """Check one file's text; with `mode.fix`, also fix it (the result holds the fixed text).
+    `context` places the file in its project (checker.ModuleContext); what the file imports is
+    noted in it, for the run's second phase (runner._across_modules)."""
+    if context is not None:
+        context.asked |= imports_in(text, context.package)
     if mode.fix:
-        outcome = fix_text(text, lambda t: check_text(t, rules), mode.unsafe)
-        findings, errors = outcome.checked or check_text(outcome.text, rules)
+        outcome = fix_text(text, lambda t: check_text(t, rules, context=context), mode.unsafe)
+        findings, errors = outcome.checked or check_text(outcome.text, rules, context=context)
         return FileResult(
             path=display_path,
             findings=tuple(findings),
@@ -39,11 +47,13 @@ def check_source(text: str, rules: Sequence[Rule], display_path: str, mode: Mode
             source=outcome.text,
             fixed_source=outcome.text if outcome.text != text else None,
             fixes_applied=outcome.applied,
+            asked=tuple(sorted(context.asked)) if context is not None else (),
         )
-    findings, errors = check_text(text, rules)
+    findings, errors = check_text(text, rules, context=context)
     # The text is kept only where a reporter will show it: it would be most of the memory (and of
     # what worker processes send back) for files without findings.
-    return FileResult(display_path, tuple(findings), tuple(errors), source=text if findings or errors else None)
+    return FileResult(display_path, tuple(findings), tuple(errors), source=text if findings or errors else None,
+                      asked=tuple(sorted(context.asked)) if context is not None else ())
 
 
 def read(path: Path):
@@ -55,15 +65,17 @@ def read(path: Path):
     return source.read(str(path), limits.MAX_FILE_BYTES)
 
 
-def check_loaded(file, rules: Sequence[Rule], display_path: str, mode: Mode = Mode()) -> FileResult:
-    result = check_source(file.text, rules, display_path, mode)
+def check_loaded(file, rules: Sequence[Rule], display_path: str, mode: Mode = Mode(),
+                 context: Optional[ModuleContext] = None) -> FileResult:
+    result = check_source(file.text, rules, display_path, mode, context)
     return file.finish(result) if isinstance(file, notebook.Notebook) else result
 
 
-def check_contained(file, rules: Sequence[Rule], display_path: str, mode: Mode = Mode()) -> FileResult:
+def check_contained(file, rules: Sequence[Rule], display_path: str, mode: Mode = Mode(),
+                    context: Optional[ModuleContext] = None) -> FileResult:
     """`check_loaded`, with numlint's own failures reported for this file instead of raised."""
     try:
-        return check_loaded(file, rules, display_path, mode)
+        return check_loaded(file, rules, display_path, mode, context)
     except RecursionError:
         return FileResult(display_path, errors=(FileError("too deeply nested to check"),), source=file.text)
     except Exception as exc:  # numlint's own bug: report it for this file and go on
@@ -78,6 +90,7 @@ def check_file(
     selected: FrozenSet[str],
     settings: Settings,
     mode: Mode = Mode(),
+    context: Optional[ModuleContext] = None,
 ) -> FileResult:
     display = str(path)
     try:
@@ -86,7 +99,7 @@ def check_file(
         return FileResult(display, errors=(FileError(str(exc)),))
     active = selected - ignored_for(settings, path, rules)
     chosen = [rules[code] for code in sorted(active)]
-    result = check_contained(file, chosen, display, mode)
+    result = check_contained(file, chosen, display, mode, context)
     if mode.write and result.fixed_source is not None:
         try:
             # Only over the bytes the fix was computed from: an edit made meanwhile is never lost.
@@ -96,7 +109,7 @@ def check_file(
         except (OSError, UnicodeEncodeError, source.SourceError) as exc:
             # The file is as it was: report what is in it, and why it was not fixed.
             message = str(exc) if isinstance(exc, source.NotWritten) else f"cannot write the fix: {exc}"
-            unfixed = check_contained(file, chosen, display, replace(mode, fix=False, write=False))
+            unfixed = check_contained(file, chosen, display, replace(mode, fix=False, write=False), context)
             return replace(unfixed, errors=unfixed.errors + (FileError(message),))
     return result
 
@@ -122,45 +135,167 @@ def check_files(
 
 
 def _check_files(paths, rules, selected, settings, mode, jobs, cache, progress) -> List[FileResult]:
+    project = Project(paths)
     results: List[Optional[FileResult]] = [None] * len(paths)
     contents: Dict[int, str] = {}
+    extras: Dict[int, dict] = {}
     todo: List[int] = []
-    for index, path in enumerate(paths):
-        if cache is not None and not mode.fix:
+    if cache is not None and not mode.fix:
+        for index, path in enumerate(paths):
             try:
                 contents[index] = digest(source.read_bytes(str(path)))
             except source.SourceError:
                 pass
-            else:
-                hit = cache.get(str(path), contents[index])
-                if hit is not None:
-                    results[index] = hit
-                    if progress is not None:
-                        progress()
-                    continue
+    for index, path in enumerate(paths):
+        if index in contents:
+            hit = cache.get(str(path), contents[index])
+            extra = cache.extra(str(path), contents[index])
+            if hit is not None and _dependencies_unchanged(extra, paths, contents):
+                results[index] = hit
+                extras[index] = dict(extra)
+                if progress is not None:
+                    progress()
+                continue
         todo.append(index)
-    for index, result in zip(todo, _run(paths, todo, rules, selected, settings, mode, jobs, progress)):
+    contexts = {index: ModuleContext(package=project.packages[index]) for index in todo}
+    for index, result in zip(todo, _run(paths, todo, contexts, rules, selected, settings, mode, jobs, progress)):
         results[index] = result
-        if cache is not None and index in contents and not _worker_died(result):
-            cache.put(str(paths[index]), contents[index], result)
+        extras.pop(index, None)
+    rechecked = _across_modules(project, paths, results, todo, extras, cache, contents, rules, selected, settings,
+                                mode, jobs)
+    if cache is not None:
+        for index in set(todo) | rechecked:
+            if index in contents and not _worker_died(results[index]):
+                cache.put(str(paths[index]), contents[index], results[index], extras.get(index))
+        for index, extra in extras.items():  # a summary computed for a file whose result was cached
+            if index not in todo and index in contents and "summary" in extra:
+                cache.put(str(paths[index]), contents[index], results[index], extra)
     return results  # type: ignore[return-value]
+
+
+def _dependencies_unchanged(extra: Mapping[str, dict], paths, contents: Dict[int, str]) -> bool:
+    """A cached result that used other modules' summaries holds while those files are the same."""
+    depends = extra.get("depends", {})
+    if not depends:
+        return True
+    now = {str(paths[i]): c for i, c in contents.items()}
+    return all(now.get(path) == content for path, content in depends.items())
+
+
+def _across_modules(project, paths, results, todo, extras, cache, contents, rules, selected, settings, mode,
+                    jobs) -> Set[int]:
+    """Check again, with the summaries of the project modules they import, the files whose values
+    came from there (`from .model import predict`): phase 2 of a run. Returns the files checked
+    again. Summaries are computed only for modules some file asked about, and reused from the
+    cache while their file is the same."""
+    wanted: Dict[int, List[Tuple[str, str, int]]] = {}  # file -> (qualname, module, module's file)
+    for index in todo:
+        result = results[index]
+        for qualname in result.asked:
+            owner = project.owner(qualname)
+            if owner is not None and owner[1] != index:
+                wanted.setdefault(index, []).append((qualname, owner[0], owner[1]))
+    if not wanted:
+        return set()
+    summaries: Dict[str, dict] = {}
+    depends: Dict[str, Set[int]] = {}  # module -> the files its summary read, itself included
+    pending = sorted({module for items in wanted.values() for _, module, _ in items})
+    rounds = 0
+    while pending and rounds < 3:  # a module's summary may use another's: a few rounds, not a fixpoint
+        rounds += 1
+        index_so_far = ProjectIndex(summaries)
+        following = []
+        for module in pending:
+            file = project.modules[module]
+            summary, asked, used = _summary(project, paths, file, index_so_far, cache, contents, extras)
+            summaries[module] = summary
+            depends[module] = {file} | used
+            for qualname in asked:
+                owner = project.owner(qualname)
+                if owner is not None and owner[0] not in summaries and owner[0] not in pending:
+                    following.append(owner[0])
+        pending = sorted(set(following))
+    index = ProjectIndex(summaries)
+    rechecked: Set[int] = set()
+    again: List[int] = []
+    contexts: Dict[int, ModuleContext] = {}
+    for file, items in wanted.items():
+        useful = [qualname for qualname, module, _ in items
+                  if interesting(summaries.get(module, {}), qualname[len(module) + 1:])]
+        used_files = set().union(*(depends.get(module, {owner}) for _, module, owner in items))
+        extras.setdefault(file, {})["depends"] = {
+            str(paths[i]): contents[i] for i in sorted(used_files) if i in contents}
+        if useful:
+            again.append(file)
+            contexts[file] = ModuleContext(package=project.packages[file], project=index, words=index.words(useful))
+    recheck_mode = Mode(unsafe=mode.unsafe)  # fixes never cross files: what comes from there is advice
+    for file, result in zip(again, _run(paths, again, contexts, rules, selected, settings, recheck_mode, jobs, None,
+                                        texts={i: results[i].fixed_source for i in again if mode.fix and not mode.write})):
+        before = results[file]
+        if _worker_died(result):
+            continue
+        results[file] = replace(before, findings=result.findings, errors=before.errors if mode.fix else result.errors,
+                                source=before.source if before.source is not None else result.source)
+        rechecked.add(file)
+    return rechecked | set(wanted)
+
+
+_EXPORTED_WORDS: List[frozenset] = []
+
+
+def _exported_words() -> frozenset:
+    if not _EXPORTED_WORDS:
+        _EXPORTED_WORDS.append(exported_words())
+    return _EXPORTED_WORDS[0]
+
+
+def _summary(project, paths, file: int, index, cache, contents, extras) -> Tuple[dict, Set[str], Set[int]]:
+    """The summary of one project file (from the cache while the file and what it read are the same),
+    the names it asked other modules for, and their files."""
+    path = paths[file]
+    cached = extras.get(file) or (cache.extra(str(path), contents[file]) if cache is not None and file in contents else {})
+    stored = cached.get("summary")
+    if isinstance(stored, dict) and isinstance(stored.get("summary"), dict) and \
+            _dependencies_unchanged({"depends": stored.get("depends", {})}, paths, contents):
+        asked = {q for q in stored.get("asked", []) if isinstance(q, str)}
+        return stored["summary"], asked, {i for q in asked if (o := project.owner(q)) for i in (o[1],)}
+    try:
+        text = read(path).text
+    except source.SourceError:
+        return {}, set(), set()
+    if notebook.is_notebook(path):
+        return {}, set(), set()
+    imported = {q for q in imports_in(text, project.packages[file]) if project.owner(q) is not None}
+    if not imported and identifiers(text).isdisjoint(_exported_words()):
+        return {"version": 1, "names": {}}, set(), set()  # nothing to tell: not parsed
+    local_names = frozenset(q.rpartition(".")[2] for q in imported)
+    summary, asked = summarize_text(text, project.packages[file], str(path), index, local_names)
+    used = {o[1] for q in asked if (o := project.owner(q)) is not None and o[1] != file}
+    record = {"summary": summary, "asked": sorted(asked),
+              "depends": {str(paths[i]): contents[i] for i in sorted(used) if i in contents}}
+    extras.setdefault(file, {})["summary"] = record
+    return summary, asked, used
 
 
 # Below this many files per process, starting processes costs more than it saves.
 _FILES_PER_PROCESS = 4
 
 
-def _run(paths, todo, rules, selected, settings, mode, jobs, progress) -> Iterator[FileResult]:
+def _run(paths, todo, contexts, rules, selected, settings, mode, jobs, progress, texts=None) -> Iterator[FileResult]:
+    """Check the files `todo` names (each with its context; `texts`: a text to check instead of
+    the file's, for a `--diff` run's fixed text), serially or in worker processes."""
+    texts = {i: t for i, t in (texts or {}).items() if t is not None}
     if jobs <= 1 or len(todo) < _FILES_PER_PROCESS * jobs:
         for index in todo:
-            yield check_file(paths[index], rules, selected, settings, mode)
+            yield _check_task((paths[index], contexts.get(index), texts.get(index)), rules, selected, settings, mode)
             if progress is not None:
                 progress()
         return
     rule_dirs = tuple(sorted({str(Path(rule.path).parent) for rule in rules.values()} - {str(builtin_rules_dir())}))
     pool = Workers(jobs, _worker_main, (rule_dirs, selected, settings, mode))
     try:
-        for position, result, death in pool.results([paths[index] for index in todo], progress):
+        tasks = [(paths[index], contexts.get(index), texts.get(index)) for index in todo]
+        for position, result, death in pool.results(tasks, progress):
             yield result if death is None else _died(paths[todo[position]], death)
     finally:
         pool.stop()
@@ -184,8 +319,24 @@ def _worker_died(result: FileResult) -> bool:
 def _worker_main(tasks, rule_dirs, selected, settings, mode) -> Iterator[FileResult]:
     """What a worker process runs (workers.py): each path it is sent, checked (and fixed)."""
     rules = registry(rule_dirs)
-    for path in tasks:
-        yield check_file(path, rules, selected, settings, mode)
+    for task in tasks:
+        yield _check_task(task, rules, selected, settings, mode)
+
+
+def _check_task(task, rules, selected, settings, mode) -> FileResult:
+    path, context, text = task
+    if text is None:
+        return check_file(path, rules, selected, settings, mode, context)
+    active = selected - ignored_for(settings, path, rules)
+    chosen = [rules[code] for code in sorted(active)]
+    return check_contained(_Loaded(text), chosen, str(path), mode, context)
+
+
+class _Loaded:
+    """A text to check that is not read from its file (a `--diff` run's fixed text)."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
 
 
 class Interrupted(BaseException):

@@ -27,6 +27,21 @@ _MAX_DEPTH = 4
 _CALLEE_KINDS = ("function", "class", "instance", "layer")
 
 
+# What a module can tell another that matters to a rule: values made by these ops. A module whose
+# text spells none of them (and imports nothing from the project) has nothing to tell, and is not
+# parsed for a summary.
+EXPORTED_OPS = ("softmax", "sigmoid", "log_softmax", "logsigmoid", "exp", "norm", "std", "var", "uniform", "relu")
+
+
+def exported_words() -> frozenset:
+    from numlint.bindings import spellings_of
+
+    words = {"activation"}
+    for op in EXPORTED_OPS:
+        words |= spellings_of(op)
+    return frozenset(words)
+
+
 def summarize(analysis, place: Callable[[object], Optional[str]]) -> dict:
     """The summary of the module `analysis` analysed. `place(node)` names where a node is
     (`path:row`), for producers."""
@@ -219,6 +234,15 @@ def _ops_in(data, ops: set, depth: int) -> None:
 
 
 def interesting(summary: dict, name: str) -> bool:
-    """Does the summary know anything of `name`? (If not, checking again with it changes nothing.)"""
+    """Does the summary say `name` gives a value made by an op a rule is about (a sigmoid, a
+    softmax...)? If not, checking an importing file again with it changes nothing."""
     names = summary.get("names") if isinstance(summary, dict) else None
-    return isinstance(names, dict) and bool(names.get(name))
+    if not isinstance(names, dict):
+        return False
+    ops: set = set()
+    if name:
+        _ops_in(names.get(name), ops, 0)
+    else:  # `import pkg.model as m`: anything of the module
+        for entry in names.values():
+            _ops_in(entry, ops, 0)
+    return bool(ops & set(EXPORTED_OPS))
