@@ -100,11 +100,34 @@ def test_measure(text, depth, chain):
     assert (found.depth, found.chain) == (depth, chain)
 
 
+@pytest.mark.parametrize("text, operators", [
+    ("x = a + b * c - d\n", 3),
+    ("x = f(a + b, c + d + e) + g\n", 2),  # each level and each argument counts apart
+    ("x = (a +\n     b +\n     c)\ny = 1 + 2\n", 2),  # one expression across lines in brackets
+    ("s = '+ + + +' + t  # + + +\n", 1),  # strings and comments are not operators
+    ("x += 1; y -= 2\n", 1),
+])
+def test_measure_operators(text, operators):
+    assert limits.measure(text).operators == operators
+
+
+def test_a_long_operator_chain_is_refused_in_one_line():
+    """libcst takes 43 s to parse `1 + 1 + ...` with 5,000 terms; beyond 1,000 the file is refused."""
+    findings, errors = check_text("import torch\ny = torch.exp(x) + " + " + ".join(["1"] * 1500) + "\n",
+                                  list(registry().values()))
+    assert findings == [] and [(e.location.row, e.message) for e in errors] == [
+        (2, "cannot check: 1,500 operators in one expression (limit 1,000)")]
+    findings, errors = check_text(f"import torch\nz = {LSE}\ny = " + " + ".join(["1"] * 900) + "\n",
+                                  list(registry().values()))
+    assert errors == [] and [f.code for f in findings] == ["NUM101"]
+
+
 def test_measure_the_corpus_shapes_stay_far_below_the_limits():
-    """The deepest nesting and longest chain in the pinned corpus (7,166 files) are 9 and 22."""
+    """The deepest nesting, longest chain and most operators in one expression in the pinned corpus
+    (7,166 files) are 9, 22 and 50."""
     for path in sorted(Path(__file__).resolve().parents[1].joinpath("src", "numlint").rglob("*.py")):
         found = limits.measure(path.read_text(encoding="utf-8"))
-        assert found.depth <= 12 and found.chain <= 30, (path, found)
+        assert found.depth <= 12 and found.chain <= 30 and found.operators <= 60, (path, found)
 
 
 def test_size_and_line_limits_are_one_line_each(tmp_path):

@@ -118,7 +118,8 @@ CASES = {
     "sum-of-5000-terms": (
         # CPython's own compiler gives up on this one (RecursionError).
         lambda t: (t / "terms.py").write_text(f"import torch\nz = {LSE}\ny = " + " + ".join(["1"] * 5000) + "\n"),
-        [(f"terms.py:2:5: {NUM101_MESSAGE}*", "terms.py:1:1: error: too deeply nested to check")],
+        # libcst's parse time grows faster than the square of the operators (43 s here): refused.
+        ["terms.py:3:4007: error: cannot check: 4,999 operators in one expression (limit 1,000)"],
     ),
     "calls-500-deep": (
         lambda t: (t / "calls.py").write_text("import torch\ny = " + deep_calls(500) + "\n"),

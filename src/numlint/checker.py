@@ -476,7 +476,7 @@ class FileChecker:
             if statement is None or id(statement) in seen or self.facts.block_size.get(id(statement), 0) < 2:
                 continue
             seen.add(id(statement))
-            if not site.reads or not all(any(_contains(node, read) for node in replaced) for read in site.reads):
+            if not site.reads or not all(any(_contains(node, read) for node in replaced) for read in site.reads.values()):
                 continue  # read elsewhere too (`s = s.masked_fill(...)`, a later use)
             if re.search(rf"(?<![\w.]){re.escape(site.name)}(?!\w)", replacement):
                 continue  # the fixed code still reads it

@@ -69,7 +69,7 @@ class Definition:
     region: Region = PLAIN
     base: Tuple["Definition", ...] = ()  # CHANGED, AUGMENTED: the definitions reaching before
     node: Optional[cst.CSTNode] = None  # the Param, FunctionDef, ClassDef or change
-    reads: List[cst.Name] = field(default_factory=list)  # the reads this definition reaches
+    reads: Dict[int, cst.Name] = field(default_factory=dict)  # id -> each read this definition reaches
     value_scope: Optional["Scope"] = None  # where `value` is read, when not `scope` (a default, a lambda's argument)
     attribute: bool = False  # `self.name = ...` in a method: a definition of the class's attribute
 
@@ -306,8 +306,7 @@ class FileFlow:
             return
         self.reads[id(name)] = Read(scope, order, defs, region, local)
         for definition in defs:
-            if not any(r is name for r in definition.reads):
-                definition.reads.append(name)
+            definition.reads[id(name)] = name
 
     def _outer(self, text: str, scope: Scope) -> Tuple[Definition, ...]:
         """Every definition of `text` in the nearest scope that binds it, seen from `scope`
@@ -906,7 +905,7 @@ class FileFlow:
                 defs = tuple(local) if local else self._outer(node.value, where)
                 self.reads[id(node)] = Read(where, order, defs, self._region, bool(local))
                 for definition in defs:
-                    definition.reads.append(node)
+                    definition.reads[id(node)] = node
                 return None
             where = self._function_of(where)
             if where.kind == "lambda":

@@ -22,7 +22,12 @@ pass that sees only strings, comments, brackets and `.name` runs, and refuses a 
 - NESTING_LIMIT brackets deep (CPython itself refuses more than 200: "too many nested
   parentheses", so such a file is not Python that runs anyway);
 - CHAIN_LIMIT links in one trailer chain (CPython compiles about 1,000 at its default recursion
-  limit; real code has tens).
+  limit; real code has tens);
+- OPERATOR_LIMIT binary operators in one expression at one bracket level (`1 + 1 + ...`): libcst
+  nests them one node per operator, and its parse time grows faster than the square of their
+  number (1,000 terms: 0.3 s; 2,000: 1.5 s; 3,000: 7.4 s; 5,000: 43 s). The scan counts every
+  operator character between commas, `=`, `;` and line ends outside brackets, so `*args`, `1e-5`
+  and `->` count too: real code has tens.
 
 Measured figures and how to reproduce them: docs/reliability.md, "Limits".
 
@@ -47,6 +52,7 @@ MAX_FILE_BYTES = 64 * 1024 * 1024
 MAX_NOTEBOOK_BYTES = 256 * 1024 * 1024  # outputs and images make notebooks big
 NESTING_LIMIT = 200
 CHAIN_LIMIT = 500
+OPERATOR_LIMIT = 1_000
 
 # Beyond these, the parse runs on a thread with a big stack (recursion.py): a host may call us on a
 # thread whose stack is much smaller than the main thread's (512 KiB on macOS).
@@ -58,8 +64,10 @@ DEEP_CHAIN = 150
 # in runs ("unrolled loops": linear, no backtracking on an unterminated string).
 _TOKEN = re.compile(
     r"""
-    (?=[()\[\]{}.#'"])
+    (?=[()\[\]{}.#'"+\-*/%@&|^~<>,;=\n])
     (?:(?P<open>[(\[{])
+    |(?P<op>[+\-*/%@&|^~]|<<|>>)
+    |(?P<end>[,;=\n])
     |(?P<close>[)\]}])
     |(?P<dots>\.\s*[^\W\d]\w*(?:\s*\.\s*[^\W\d]\w*)*)
     |(?P<string>'{3}[^'\\]*(?:(?:\\[\s\S]|'(?!''))[^'\\]*)*'{3}
@@ -80,6 +88,8 @@ class Measure:
     depth_at: int  # offset of the first bracket beyond NESTING_LIMIT (else of the deepest)
     chain: int  # longest chain of attribute, call and subscript links
     chain_at: int  # offset of the first link beyond CHAIN_LIMIT (else of the longest chain's end)
+    operators: int = 0  # most binary operators in one expression at one bracket level
+    operators_at: int = 0  # offset of the first operator beyond OPERATOR_LIMIT
 
 
 def measure(text: str) -> Measure:
@@ -91,10 +101,26 @@ def measure(text: str) -> Measure:
     length = 0  # chain length at the current level
     chainable = False  # the previous token can be followed by a trailer (`)`, `]`, a string, `.name`)
     previous_end = 0
+    operators = best_operators = operators_at = 0
+    outer_operators: List[int] = []  # operator count of each enclosing level
     for match in _TOKEN.finditer(text):
         kind = match.lastgroup
+        if kind == "op":
+            operators += 1
+            if operators > best_operators:
+                best_operators = operators
+                if best_operators == OPERATOR_LIMIT + 1:
+                    operators_at = match.start()
+            chainable = False
+            previous_end = match.end()
+            continue
+        if kind == "end":
+            if depth == 0 or match.group() != "\n":
+                operators = 0
+            continue  # whitespace to the chain: `(df\n.sum())` is still one chain
         if kind == "close":
             length = outer.pop() if outer else 0
+            operators = outer_operators.pop() if outer_operators else 0
             depth -= depth > 0
             chainable = True
         elif kind == "open":
@@ -113,6 +139,8 @@ def measure(text: str) -> Measure:
                     chain_at = start
             outer.append(length)
             length = 0
+            outer_operators.append(operators)
+            operators = 0
             depth += 1
             if depth > best_depth:
                 best_depth = depth
@@ -136,7 +164,7 @@ def measure(text: str) -> Measure:
             chainable = True
         # a comment is part of the gap: `(df  # note` then `.sum())` is still one chain
         previous_end = match.end()
-    return Measure(best_depth, depth_at, best_chain, chain_at)
+    return Measure(best_depth, depth_at, best_chain, chain_at, best_operators, operators_at)
 
 
 def _offset_of_link(run: str, link: int) -> int:
@@ -179,6 +207,9 @@ def refusal(found: Measure) -> Optional[Tuple[str, int]]:
     if found.chain > CHAIN_LIMIT:
         return (f"cannot check: a chain of {found.chain} attributes, calls and subscripts (limit {CHAIN_LIMIT})",
                 found.chain_at)
+    if found.operators > OPERATOR_LIMIT:
+        return (f"cannot check: {found.operators:,} operators in one expression (limit {OPERATOR_LIMIT:,})",
+                found.operators_at)
     return None
 
 
