@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def run(*args: str, cwd: Path, stdin: bytes = b"") -> subprocess.CompletedProcess:
     env = dict(os.environ, NO_COLOR="1")
     return subprocess.run(
-        [sys.executable, "-m", "numlint", "check", "--no-cache", *args],
+        [sys.executable, "-m", "numlint", "check", "--no-cache", "--quiet", *args],
         cwd=cwd, input=stdin, capture_output=True, env=env, timeout=300,
     )
 

@@ -55,7 +55,7 @@ def numlint(*args, cwd=None, input=None, timeout=300):
 
 def concise(*paths, cwd, extra=()):
     """Run `numlint check --output-format concise --no-cache` and decode its output."""
-    result = numlint("check", *paths, "--output-format", "concise", "--no-cache", *extra, cwd=cwd)
+    result = numlint("check", *paths, "--output-format", "concise", "--no-cache", "--quiet", *extra, cwd=cwd)
     return result.returncode, result.stdout.decode("utf-8", "replace"), result.stderr.decode("utf-8", "replace")
 
 

@@ -88,3 +88,4 @@ class FileResult:
     fixed_source: Optional[str] = None  # set when fixes changed the text
     fixes_applied: int = 0
     cells: Optional[CellIndex] = None  # set for notebooks: positions above are in their joined code cells
+    fixed_codes: Tuple[Tuple[str, int], ...] = ()  # (rule, fixes applied), when fixes changed the text

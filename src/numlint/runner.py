@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import multiprocessing
+from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable, Dict, FrozenSet, Iterator, List, Mapping, Optional, Sequence, Tuple
 
 from numlint import notebook, source
-from numlint.checker import check_text
+from numlint.noqa import check_text  # the checker, and the `noqa` rule (NUM001)
 from numlint.config import Settings, ignored_for
 from numlint.diagnostics import FileError, FileResult
 from numlint.fixes import fix_text
@@ -36,6 +37,7 @@ def check_source(text: str, rules: Sequence[Rule], display_path: str, mode: Mode
             source=outcome.text,
             fixed_source=outcome.text if outcome.text != text else None,
             fixes_applied=outcome.applied,
+            fixed_codes=tuple(sorted(Counter(outcome.codes).items())),
         )
     findings, errors = check_text(text, rules)
     # The text is kept only where a reporter will show it: it would be most of the memory (and of
@@ -86,7 +88,7 @@ def check_file(
             source.write_atomic(str(path), file.encode(result.fixed_source))
         except (OSError, UnicodeEncodeError, source.SourceError) as exc:
             return replace(result, errors=result.errors + (FileError(f"cannot write the fix: {exc}"),),
-                           fixed_source=None, fixes_applied=0)
+                           fixed_source=None, fixes_applied=0, fixed_codes=())
     return result
 
 
