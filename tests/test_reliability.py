@@ -706,7 +706,7 @@ def _check_in_process(tmp_path, monkeypatch):
     from numlint.cli import main
 
     monkeypatch.chdir(tmp_path)
-    return CliRunner().invoke(main, ["check", ".", "--output-format", "concise", "--no-cache", "-j", "1"])
+    return CliRunner().invoke(main, ["check", ".", "--output-format", "concise", "--no-cache", "-q", "-j", "1"])
 
 
 def test_a_crashing_rule_exits_2_and_other_files_are_checked(tmp_path, monkeypatch):
