@@ -31,6 +31,9 @@ def test_findings_exit_1_with_concise_lines(project):
     assert result.stdout.splitlines() == [
         f"{path}:6:11: NUM101 `log(sum(exp(x)))` overflows to inf once any x > 88.7 (float32) and is -inf when every x < -103",
         f"{path}:8:12: NUM102 `log(softmax(x))` is -inf once a probability underflows (float32: logit gap > 103), and its gradient is lost well before",
+        # the same summary as the full format ends with (issue 12)
+        "Found 2 findings in 1 file (2 files checked).",
+        "[*] 2 fixable with `numlint check --fix`.",
     ]
     assert result.stderr == ""
 
@@ -42,7 +45,7 @@ def test_default_command_and_full_format(project):
     assert "    lse = torch.log(torch.sum(torch.exp(x), dim=1))" in out
     assert "^" * len("torch.log(torch.sum(torch.exp(x), dim=1))") + " NUM101" in out
     assert "= fix: Replace with `torch.logsumexp(x, dim=1)`" in out
-    assert "Found 2 findings in 1 file." in out
+    assert "Found 2 findings in 1 file (2 files checked)." in out
     assert "[*] 2 fixable with `numlint check --fix`." in out
     assert "\x1b[" not in out  # no colour when piped
 
@@ -78,7 +81,7 @@ def test_fix_writes_and_is_idempotent(project):
     target = project / "pkg" / "model.py"
     result = numlint("check", "--fix", "pkg", cwd=project)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "Fixed 2 findings." in result.stdout
+    assert "Fixed 2 findings (2 files checked)." in result.stdout
     assert target.read_text() == FIXED
     compile(target.read_text(), str(target), "exec")
     again = numlint("check", "--fix", "pkg", cwd=project)
@@ -155,7 +158,7 @@ def test_pyproject_found_upward(project):
     )
     (project / "other").mkdir()
     (project / "other" / "m.py").write_text(HAZARDS)
-    result = numlint("check", "pkg", "--output-format", "concise", cwd=project / "pkg" / "..")
+    result = numlint("check", "pkg", "--output-format", "concise", "-q", cwd=project / "pkg" / "..")
     assert [line.split()[1] for line in result.stdout.splitlines()] == ["NUM101"]
     inner = numlint("check", ".", "--output-format", "concise", cwd=project / "other")
     assert inner.returncode == 0, inner.stdout
@@ -186,7 +189,7 @@ def test_noqa(tmp_path):
         "b = torch.log(torch.sum(torch.exp(x), dim=1))  # noqa\n"
         "c = torch.log(torch.sum(torch.exp(x), dim=1))  # noqa: NUM102\n"
     )
-    result = numlint("check", "a.py", "--output-format", "concise", cwd=tmp_path)
+    result = numlint("check", "a.py", "--output-format", "concise", "-q", cwd=tmp_path)
     assert [line.split(":")[1] for line in result.stdout.splitlines()] == ["4"]
     (tmp_path / "b.py").write_text("# numlint: noqa\nimport torch\na = torch.log(torch.sum(torch.exp(x), dim=1))\n")
     assert numlint("check", "b.py", cwd=tmp_path).returncode == 0
@@ -211,7 +214,12 @@ def test_files_without_numeric_code_are_not_parsed(tmp_path):
 def test_statistics_and_exit_zero(project):
     result = numlint("check", "pkg", "--statistics", "--exit-zero", cwd=project)
     assert result.returncode == 0
-    assert result.stdout.splitlines() == ["    1\tNUM101\t[*] log-sum-exp", "    1\tNUM102\t[*] log-softmax"]
+    assert result.stdout.splitlines() == [
+        "1\tNUM101\t[*] log-sum-exp",
+        "1\tNUM102\t[*] log-softmax",
+        "Found 2 findings in 1 file (2 files checked).",
+        "[*] 2 fixable with `numlint check --fix`.",
+    ]
 
 
 def test_stdin(tmp_path):

@@ -68,7 +68,7 @@ def test_rule_paths_in_pyproject(tmp_path):
     (tmp_path / "numlint_rules" / "PRJ001.toml").write_text(CUSTOM_RULE)
     (tmp_path / "pyproject.toml").write_text('[tool.numlint]\nrule-paths = ["numlint_rules"]\n')
     (tmp_path / "m.py").write_text("import torch\ny = torch.log(torch.expm1(x))\n")
-    result = numlint("check", "m.py", "--output-format", "concise", cwd=tmp_path)
+    result = numlint("check", "m.py", "--output-format", "concise", "--quiet", cwd=tmp_path)
     assert result.returncode == 1
     assert result.stdout.strip() == "m.py:2:5: PRJ001 `log(exp(x) - 1)` is -inf once x < 1e-7 and inf once x > 88.7 (float32)"
     assert numlint("check", "m.py", "--ignore", "PRJ001", cwd=tmp_path).returncode == 0

@@ -35,7 +35,7 @@ def flake8(*args: str, cwd: Path = ROOT):
 
 
 def numlint(*args: str):
-    result = run("-m", "numlint", "check", *args, "--output-format", "concise", "--no-cache")
+    result = run("-m", "numlint", "check", *args, "--output-format", "concise", "--no-cache", "--quiet")
     assert result.returncode in (0, 1) and not result.stderr, result.stderr
     return locations(result.stdout)
 

@@ -14,7 +14,7 @@ HAZARD = "import torch\ny = torch.log(torch.sum(torch.exp(x), dim=1))\n"
 
 def run(*args: str, cwd: Path, stdin: str = "") -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "numlint", "check", "--no-cache", "--output-format", "concise", *args],
+        [sys.executable, "-m", "numlint", "check", "--no-cache", "--quiet", "--output-format", "concise", *args],
         cwd=cwd, input=stdin, capture_output=True, text=True, env=dict(os.environ, NO_COLOR="1"), timeout=300,
     )
 

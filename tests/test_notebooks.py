@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def run(*args: str, cwd: Path, stdin: bytes = b"") -> subprocess.CompletedProcess:
     env = dict(os.environ, NO_COLOR="1")
     return subprocess.run(
-        [sys.executable, "-m", "numlint", "check", "--no-cache", *args],
+        [sys.executable, "-m", "numlint", "check", "--no-cache", "--quiet", *args],
         cwd=cwd, input=stdin, capture_output=True, env=env, timeout=300,
     )
 
@@ -269,7 +269,7 @@ def test_worker_processes_and_the_cache_give_the_same_findings(tmp_path):
     serial = out(run("--output-format", "concise", "-j", "1", ".", cwd=tmp_path))
     env = dict(os.environ, NO_COLOR="1")
     cached = [
-        subprocess.run([sys.executable, "-m", "numlint", "check", "--output-format", "concise", "-j", "2", "."],
+        subprocess.run([sys.executable, "-m", "numlint", "check", "--output-format", "concise", "--quiet", "-j", "2", "."],
                        cwd=tmp_path, capture_output=True, env=env, timeout=300).stdout.decode()
         for _ in range(2)  # the first fills the cache, the second reads it
     ]

@@ -184,6 +184,8 @@ def _inputs(case: dict, dtype: str, seed: int = 0) -> dict:
 
 def _examples():
     for rule in RULES.values():
+        if rule.checked_by is not None:
+            continue  # a rule about comments (NUM001): its fixes change no value
         for index, example in enumerate(rule.examples):
             if example.bad and example.fixed and example.framework in FRAMEWORKS:
                 yield pytest.param(rule, example, id=f"{rule.code}-{index}-{example.framework}")
@@ -267,6 +269,6 @@ def test_fix_gradient_equals_original_on_ordinary_inputs(rule, example):
 
 def test_every_fixable_rule_has_numeric_cases():
     for rule in RULES.values():
-        if rule.fixable:
+        if rule.fixable and rule.checked_by is None:
             assert rule.numeric.get("ordinary") and rule.numeric.get("extreme"), rule.code
 

@@ -89,7 +89,7 @@ def test_check_hook_fails_with_the_finding(project, hooks_repo, home):
     result = try_repo(project, hooks_repo, "numlint", home)
     assert result.returncode == 1, result.stdout + result.stderr
     assert "numlint" in result.stdout and "Failed" in result.stdout
-    assert "model.py:2:5: NUM101 `log(sum(exp(x)))` overflows" in result.stdout
+    assert "model.py:2:5: NUM101 [*] `log(sum(exp(x)))` overflows" in result.stdout
     assert model.read_text() == HAZARD
 
 

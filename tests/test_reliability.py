@@ -55,7 +55,7 @@ def numlint(*args, cwd=None, input=None, timeout=300):
 
 def concise(*paths, cwd, extra=()):
     """Run `numlint check --output-format concise --no-cache` and decode its output."""
-    result = numlint("check", *paths, "--output-format", "concise", "--no-cache", *extra, cwd=cwd)
+    result = numlint("check", *paths, "--output-format", "concise", "--no-cache", "--quiet", *extra, cwd=cwd)
     return result.returncode, result.stdout.decode("utf-8", "replace"), result.stderr.decode("utf-8", "replace")
 
 
@@ -708,7 +708,7 @@ def _check_in_process(tmp_path, monkeypatch):
     from numlint.cli import main
 
     monkeypatch.chdir(tmp_path)
-    return CliRunner().invoke(main, ["check", ".", "--output-format", "concise", "--no-cache", "-j", "1"])
+    return CliRunner().invoke(main, ["check", ".", "--output-format", "concise", "--no-cache", "-q", "-j", "1"])
 
 
 def test_a_crashing_rule_exits_2_and_other_files_are_checked(tmp_path, monkeypatch):

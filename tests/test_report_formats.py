@@ -121,7 +121,7 @@ def test_sarif_is_valid_and_complete(project):
     (run,) = document["runs"]
     driver = run["tool"]["driver"]
     assert driver["name"] == "numlint"
-    assert driver["informationUri"].startswith("https://")
+    assert driver["informationUri"].startswith(("https://", "file://")) and driver["informationUri"].endswith("rules.md")
     from numlint import __version__
     assert driver["version"] == __version__
 

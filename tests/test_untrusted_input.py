@@ -298,7 +298,7 @@ def test_the_repositorys_git_config_runs_no_command(tree, tmp_path):
     with open(tree / ".git" / "config", "a") as config:
         config.write(f"[core]\n\tfsmonitor = {hook}\n\tuntrackedCache = true\n\tpager = {hook}\n"
                      f"[alias]\n\tls-files = !{hook}\n")
-    result = numlint("check", ".", "--output-format", "concise", "--no-cache", cwd=tree)
+    result = numlint("check", ".", "--output-format", "concise", "--no-cache", "--quiet", cwd=tree)
     assert not marker.exists(), "git ran the repository's command"
     assert result.returncode == 1
     assert text(result).splitlines() == [line for line in text(result).splitlines() if line.startswith("model.py")]

@@ -4,11 +4,13 @@ with command-line options, and the rule selection it implies."""
 from __future__ import annotations
 
 import fnmatch
+import functools
 import os
+import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import FrozenSet, Iterable, List, Mapping, Optional, Sequence, Tuple
+from typing import Dict, FrozenSet, Iterable, List, Mapping, Optional, Sequence, Tuple
 
 from numlint import smallfile
 from numlint.cache import CacheLocationError, contained_dir
@@ -54,6 +56,12 @@ class Settings:
     # [tool.numlint] ignore"), so an unknown code is reported at its real source.
     selectors: Tuple[Tuple[str, Tuple[str, ...]], ...] = ()
 
+    @property
+    def excludes(self) -> Tuple[str, ...]:
+        """What is excluded: `exclude` (the defaults unless the configuration replaced them) and
+        `extend-exclude`."""
+        return self.exclude + self.extend_exclude
+
 
 def find_pyproject(start: Path) -> Optional[Path]:
     """The nearest pyproject.toml with a [tool.numlint] table, from `start` upward."""
@@ -79,7 +87,7 @@ def _read_toml(path: Path) -> dict:
         raise ConfigError(f"{path}: invalid TOML: nested too deeply") from None
 
 
-def _strings(value, key: str, where: Path) -> Tuple[str, ...]:
+def _strings(value, key: str, where) -> Tuple[str, ...]:
     if isinstance(value, str):
         value = [value]
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
@@ -87,13 +95,13 @@ def _strings(value, key: str, where: Path) -> Tuple[str, ...]:
     return tuple(value)
 
 
-def _string(value, key: str, where: Path) -> str:
+def _string(value, key: str, where) -> str:
     if not isinstance(value, str):
         raise ConfigError(f"{where}: [tool.numlint] {key} must be a string")
     return value
 
 
-def _cache_dir(table, base: Path, where: Path) -> Optional[Path]:
+def _cache_dir(table, base: Path, where) -> Optional[Path]:
     """`cache-dir`, which must stay inside the project or the user's cache folder: a repository's
     configuration must not make numlint write (and prune old results) elsewhere."""
     if "cache-dir" not in table:
@@ -105,43 +113,79 @@ def _cache_dir(table, base: Path, where: Path) -> Optional[Path]:
         raise ConfigError(f"{where}: [tool.numlint] cache-dir: {exc}") from None
 
 
-def load_settings(path: Optional[Path], root: Path) -> Settings:
+def parse_inline(value: str) -> Dict[str, object]:
+    """`--config "select = ['NUM1']"`: one TOML `key = value` setting of `[tool.numlint]`."""
+    try:
+        table = tomllib.loads(value)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"--config {value!r}: neither a file nor a `key = value` TOML setting ({exc})") from None
+    except RecursionError:
+        raise ConfigError(f"--config {value!r}: nested too deeply") from None
+    if not table:
+        raise ConfigError(f"--config {value!r}: neither a file nor a `key = value` TOML setting")
+    return table
+
+
+def load_settings(path: Optional[Path], root: Path, overrides: Mapping[str, object] = {}) -> Settings:
+    """The settings of `[tool.numlint]` in `path` (none: the defaults, anchored at `root`), with
+    `overrides` (inline `--config` settings) taking precedence, key by key."""
+    if overrides:
+        # Checked on their own first, so an error in one names `--config`, not the file.
+        _settings_from(dict(overrides), "--config", root.resolve() if path is None else path.parent.resolve(), None)
     if path is None:
-        return Settings(root=root.resolve())
+        if not overrides:
+            return Settings(root=root.resolve())
+        return _settings_from(dict(overrides), "--config", root.resolve(), None)
     tool = _read_toml(path).get("tool", {})
     table = tool.get("numlint", {}) if isinstance(tool, dict) else {}
     if not isinstance(table, dict):
         raise ConfigError(f"{path}: [tool.numlint] must be a table")
+    merged = {**table, **overrides}
+    labels = {key: "--config" for key in overrides}
+    return _settings_from(merged, str(path), path.parent.resolve(), path, labels)
+
+
+def _settings_from(table: dict, where: str, base: Path, source: Optional[Path],
+                   labels: Mapping[str, str] = {}) -> Settings:
+    """`table` (the keys of `[tool.numlint]`) checked and read; errors name `where` (or, for a
+    key given inline, `--config`)."""
+    def at(key: str) -> str:
+        return labels.get(key.split(".")[0], where)
+
     unknown = sorted(set(table) - KNOWN_KEYS)
     if unknown:
         hint = did_you_mean(unknown[0], KNOWN_KEYS) or f" (known: {', '.join(sorted(KNOWN_KEYS))})"
-        raise ConfigError(f"{path}: unknown [tool.numlint] key {unknown[0]!r}{hint}")
+        raise ConfigError(f"{at(unknown[0])}: unknown [tool.numlint] key {unknown[0]!r}{hint}")
     per_file = table.get("per-file-ignores", {})
     if not isinstance(per_file, dict):
-        raise ConfigError(f"{path}: [tool.numlint] per-file-ignores must be a table of pattern = [codes]")
-    base = path.parent.resolve()
+        raise ConfigError(f"{at('per-file-ignores')}: [tool.numlint] per-file-ignores must be a table of pattern = [codes]")
     for key in ("unsafe-fixes", "respect-gitignore", "force-exclude"):
         if key in table and not isinstance(table[key], bool):
-            raise ConfigError(f"{path}: [tool.numlint] {key} must be true or false")
-    here = f"{path}: [tool.numlint]"
+            raise ConfigError(f"{at(key)}: [tool.numlint] {key} must be true or false")
+
+    def strings(key: str, default=()) -> Tuple[str, ...]:
+        return _strings(table[key], key, at(key)) if key in table else tuple(default)
+
     selectors = tuple(
-        (f"{here} {key}", _strings(table[key], key, path))
+        (f"{at(key)}: [tool.numlint] {key}", strings(key))
         for key in ("select", "extend-select", "ignore", "extend-ignore") if key in table
-    ) + tuple((f"{here} per-file-ignores {k!r}", _strings(v, f"per-file-ignores.{k}", path)) for k, v in per_file.items())
+    ) + tuple((f"{at('per-file-ignores')}: [tool.numlint] per-file-ignores {k!r}",
+               _strings(v, f"per-file-ignores.{k}", at("per-file-ignores"))) for k, v in per_file.items())
     return Settings(
         root=base,
-        source=path,
+        source=source,
         selectors=selectors,
-        select=_strings(table["select"], "select", path) if "select" in table else None,
-        extend_select=_strings(table.get("extend-select", []), "extend-select", path),
-        ignore=_strings(table.get("ignore", []), "ignore", path) + _strings(table.get("extend-ignore", []), "extend-ignore", path),
-        per_file_ignores={k: _strings(v, f"per-file-ignores.{k}", path) for k, v in per_file.items()},
-        exclude=_strings(table["exclude"], "exclude", path) + DEFAULT_EXCLUDE if "exclude" in table else DEFAULT_EXCLUDE,
-        extend_exclude=_strings(table.get("extend-exclude", []), "extend-exclude", path),
-        rule_paths=tuple(str((base / p).resolve()) for p in _strings(table.get("rule-paths", []), "rule-paths", path)),
+        select=strings("select") if "select" in table else None,
+        extend_select=strings("extend-select"),
+        ignore=strings("ignore") + strings("extend-ignore"),
+        per_file_ignores={k: _strings(v, f"per-file-ignores.{k}", at("per-file-ignores")) for k, v in per_file.items()},
+        # As in ruff: `exclude` replaces the built-in list, `extend-exclude` adds to it.
+        exclude=strings("exclude", DEFAULT_EXCLUDE),
+        extend_exclude=strings("extend-exclude"),
+        rule_paths=tuple(str((base / p).resolve()) for p in strings("rule-paths")),
         unsafe_fixes=bool(table.get("unsafe-fixes", False)),
         respect_gitignore=bool(table.get("respect-gitignore", True)),
-        cache_dir=_cache_dir(table, base, path),
+        cache_dir=_cache_dir(table, base, at("cache-dir")),
         force_exclude=bool(table.get("force-exclude", False)),
     )
 
@@ -213,18 +257,46 @@ def relative(path: Path, root: Path) -> str:
         return path.as_posix()
 
 
+class PathPatterns:
+    """Exclude or per-file-ignore patterns (fnmatch globs), compiled once into one expression.
+
+    A pattern matches a path by its path relative to the configuration's folder or by its name
+    (`build` matches every folder called build; `tests/fixtures`, `*_pb2.py` as written)."""
+
+    def __init__(self, patterns: Iterable[str]) -> None:
+        cleaned = [p.rstrip("/") for p in patterns]
+        self.patterns = tuple(p for p in cleaned if p)
+        expression = "|".join(fnmatch.translate(os.path.normcase(p)) for p in self.patterns)
+        self._match = re.compile(expression).match if expression else None
+
+    def __bool__(self) -> bool:
+        return self._match is not None
+
+    def entry(self, rel: str, name: str) -> bool:
+        """Does one path match, by `rel` (relative to the root, `/`-separated) or its `name`? Its
+        folders are not looked at: a walk prunes excluded folders before it enters them."""
+        match = self._match
+        return match is not None and (match(os.path.normcase(rel)) is not None or match(os.path.normcase(name)) is not None)
+
+    def matches(self, path: Path, root: Path) -> bool:
+        """Does a path match, by its path relative to `root`, any folder above it, or its name?"""
+        if self._match is None:
+            return False
+        rel = relative(path, root)
+        if self.entry(rel, path.name):
+            return True
+        parts = rel.split("/")
+        return any(self.entry("/".join(parts[:end]), parts[end - 1]) for end in range(1, len(parts)))
+
+
+@functools.lru_cache(maxsize=256)
+def compiled(patterns: Tuple[str, ...]) -> PathPatterns:
+    return PathPatterns(patterns)
+
+
 def matches(patterns: Iterable[str], path: Path, root: Path) -> bool:
     """Does a path match a pattern, by its path relative to `root`, any parent, or its name?"""
-    rel = relative(path, root)
-    parts = rel.split("/")
-    for pattern in patterns:
-        pattern = pattern.rstrip("/")
-        if fnmatch.fnmatch(rel, pattern) or fnmatch.fnmatch(path.name, pattern):
-            return True
-        for end in range(1, len(parts)):
-            if fnmatch.fnmatch("/".join(parts[:end]), pattern) or fnmatch.fnmatch(parts[end - 1], pattern):
-                return True
-    return False
+    return compiled(tuple(patterns)).matches(path, root)
 
 
 def ignored_for(settings: Settings, path: Path, rules: Mapping[str, Rule]) -> FrozenSet[str]:

@@ -89,3 +89,4 @@ class FileResult:
     fixes_applied: int = 0
     cells: Optional[CellIndex] = None  # set for notebooks: positions above are in their joined code cells
     asked: Tuple[str, ...] = ()  # qualified names in other modules the file's values were looked up in
+    fixed_codes: Tuple[Tuple[str, int], ...] = ()  # (rule, fixes applied), when fixes changed the text

@@ -28,6 +28,24 @@ def rules_table(rules: Mapping[str, Rule]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def rule_record(rule: Rule) -> dict:
+    """`numlint rule --output-format json`: the rule as data (the fields of ruff's, and ours)."""
+    from numlint.report import rule_url
+
+    return {
+        "code": rule.code,
+        "name": rule.name,
+        "summary": rule.message,
+        "fix": fix_label(rule),
+        "fix_title": rule.fix_title if rule.fixable else None,
+        "default": rule.default,
+        "checked_by": rule.checked_by or "pattern",
+        "frameworks": sorted({e.framework for e in rule.examples}),
+        "url": rule_url(rule.code, rule.name),
+        "explanation": explain(rule),
+    }
+
+
 def rules_json(rules: Mapping[str, Rule]) -> str:
     return json.dumps(
         [

@@ -24,8 +24,9 @@ def applicable(fix: Fix, unsafe: bool) -> bool:
     return fix.applicability == SAFE or (unsafe and fix.applicability == UNSAFE)
 
 
-def apply_edits(text: str, fixes: Sequence[Fix]) -> Tuple[str, int]:
-    """Apply the fixes whose edits do not overlap those of a fix applied before; return the count."""
+def apply_edits(text: str, fixes: Sequence[Fix], applied_out: Optional[List[Fix]] = None) -> Tuple[str, int]:
+    """Apply the fixes whose edits do not overlap those of a fix applied before; return the count
+    (and, given `applied_out`, append the fixes applied to it)."""
     taken: List[Tuple[int, int]] = []
     chosen: List[Edit] = []
     applied = 0
@@ -36,6 +37,8 @@ def apply_edits(text: str, fixes: Sequence[Fix]) -> Tuple[str, int]:
         chosen.extend(edits)
         taken.extend((e.start_offset, e.end_offset) for e in edits)
         applied += 1
+        if applied_out is not None:
+            applied_out.append(fix)
     out = text
     for edit in sorted(chosen, key=lambda e: (e.start_offset, e.end_offset), reverse=True):
         out = out[: edit.start_offset] + edit.content + out[edit.end_offset:]
@@ -99,6 +102,7 @@ class FixOutcome:
     applied: int = 0
     errors: List[FileError] = field(default_factory=list)
     checked: Optional[Tuple[List[Finding], List[FileError]]] = None  # `lint(text)`, when already known
+    codes: List[str] = field(default_factory=list)  # the rule of each fix applied (`--show-fixes`)
 
 
 def fix_text(
@@ -124,7 +128,10 @@ def fix_text(
         ]
         if not fixes:
             break
-        new_text, applied = apply_edits(outcome.text, fixes)
+        taken: List[Fix] = []
+        new_text, applied = apply_edits(outcome.text, fixes, taken)
+        rule_of = {id(f.fix): f.code for f in findings if f.fix is not None}
+        codes = [rule_of[id(fix)] for fix in taken]
         if not parses(new_text):
             # Some fix breaks the file: take the first one that does not, reject those that do.
             broken = why_broken(outcome.text)
@@ -135,6 +142,7 @@ def fix_text(
                 candidate, _ = apply_edits(outcome.text, [finding.fix])
                 if parses(candidate):
                     new_text, applied = candidate, 1
+                    codes = [finding.code]
                     break
                 rejected.add(_key(finding))
                 if broken is None:
@@ -151,6 +159,7 @@ def fix_text(
         outcome.text = new_text
         outcome.checked = None
         outcome.applied += applied
+        outcome.codes.extend(codes)
     return outcome
 
 

@@ -84,6 +84,10 @@ class Rule:
     supersedes: Tuple[str, ...] = ()  # rules whose findings inside this one's are the same hazard
     frameworks: Tuple[str, ...] = ()  # only code in these frameworks (a gradient hazard needs autograd)
     consumers: Tuple[str, ...] = ()  # only when the value reaches one of these ops (a -inf mask, a softmax)
+    # A rule about the file's text rather than its values (`noqa`: unused suppression comments)
+    # has no patterns; the named built-in check finds it (CHECKED_BY), the rest is data as usual.
+    checked_by: Optional[str] = None
+    fix_safety: str = SAFE  # the safety of a checked-by rule's fix
 
     def title_for(self, fix: str) -> str:
         """The fix title with `{fix}` expanded (our own substitution; see `expand`)."""
@@ -91,10 +95,12 @@ class Rule:
 
     @property
     def fixable(self) -> bool:
-        return any(p.fixes for p in self.patterns)
+        return bool(self.fix_safeties)
 
     @property
     def fix_safeties(self) -> FrozenSet[str]:
+        if self.checked_by is not None:  # its examples say whether it fixes
+            return frozenset({self.fix_safety}) if any(e.fixed for e in self.examples) else frozenset()
         return frozenset(p.fix_safety for p in self.patterns if p.fixes)
 
     def could_match(self, words: AbstractSet[str]) -> bool:
@@ -252,8 +258,11 @@ def _cases(value, what: str) -> list:
     return value
 
 
+# Built-in checks a rule without patterns can name with `checked-by` (see `numlint.noqa`).
+CHECKED_BY = ("noqa",)
+
 RULE_KEYS: Dict[str, Callable] = {
-    "code": _line, "name": _line, "message": _line, "fix-title": _line,
+    "code": _line, "name": _line, "message": _line, "fix-title": _line, "checked-by": _one_of(*CHECKED_BY),
     "fix-safety": _one_of(*SAFETIES), "default": _boolean,
     "supersedes": _codes, "frameworks": _frameworks, "consumers": _ops,
     "patterns": None, "examples": None, "docs": None, "numeric": None,  # tables, checked below
@@ -271,7 +280,7 @@ NUMERIC_KEYS: Dict[str, Callable] = {
     "ordinary": _cases, "extreme": _cases, "gradient": _boolean, "scalar": _boolean,
     "extreme-check": _one_of(*_EXTREME_CHECKS),
 }
-REQUIRED = ("code", "name", "message", "patterns", "examples")
+REQUIRED = ("code", "name", "message", "examples")  # and `patterns`, unless `checked-by` names a check
 # Placeholders each template may use (see `expand`).
 TEMPLATE_FIELDS: Dict[str, Tuple[str, ...]] = {"fix-title": ("fix",)}
 
@@ -401,8 +410,13 @@ def load_rule(path: Path) -> Rule:
     docs = _check_table(data.get("docs", {}), DOCS_KEYS, f"{where}: [docs]")
     numeric = _check_table(data.get("numeric", {}), NUMERIC_KEYS, f"{where}: [numeric]")
     default_safety = data.get("fix-safety", SAFE)
+    checked_by = data.get("checked-by")
+    if checked_by is None and "patterns" not in data:
+        raise RuleError(f"{where}: missing required key 'patterns'")
+    if checked_by is not None and "patterns" in data:
+        raise RuleError(f"{where}: a rule checked by {checked_by!r} has no [[patterns]]")
     rule_patterns = []
-    for index, raw in enumerate(_tables(data["patterns"], f"{where}: patterns")):
+    for index, raw in enumerate(_tables(data.get("patterns", []), f"{where}: patterns")):
         here = f"{where}: patterns[{index}]"
         _check_table(raw, PATTERN_KEYS, here)
         if "match" not in raw:
@@ -426,7 +440,7 @@ def load_rule(path: Path) -> Rule:
                         _triggers(match) + _condition_words(conditions),
                         tuple(_as_list(raw.get("frameworks"))))
         )
-    if not rule_patterns:
+    if not rule_patterns and checked_by is None:
         raise RuleError(f"{where}: a rule needs at least one [[patterns]] table")
     examples = []
     for index, raw in enumerate(_tables(data["examples"], f"{where}: examples")):
@@ -457,6 +471,8 @@ def load_rule(path: Path) -> Rule:
         supersedes=tuple(_as_list(data.get("supersedes"))),
         frameworks=tuple(_as_list(data.get("frameworks"))),
         consumers=tuple(_as_list(data.get("consumers"))),
+        checked_by=checked_by,
+        fix_safety=default_safety,
     )
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import List, Optional, Sequence
 
-from numlint.checker import check_text
+from numlint.noqa import check_text  # the checker, and the `noqa` rule (NUM001)
 from numlint.diagnostics import SAFE
 from numlint.fixes import fix_text
 from numlint.rules import Example, Rule

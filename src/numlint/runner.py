@@ -5,13 +5,15 @@ from __future__ import annotations
 import signal
 import sys
 import threading
+from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable, Dict, FrozenSet, Iterator, List, Mapping, Optional, Sequence, Set, Tuple
 
 from numlint import limits, notebook, source
-from numlint.checker import ModuleContext, check_text, summarize_text
+from numlint.checker import ModuleContext, summarize_text
+from numlint.noqa import check_text  # the checker, and the `noqa` rule (NUM001)
 from numlint.project import Project, imports_in
 from numlint.prefilter import identifiers
 from numlint.summaries import ProjectIndex, exported_words, interesting
@@ -48,6 +50,7 @@ def check_source(text: str, rules: Sequence[Rule], display_path: str, mode: Mode
             fixed_source=outcome.text if outcome.text != text else None,
             fixes_applied=outcome.applied,
             asked=tuple(sorted(context.asked)) if context is not None else (),
+            fixed_codes=tuple(sorted(Counter(outcome.codes).items())),
         )
     findings, errors = check_text(text, rules, context=context)
     # The text is kept only where a reporter will show it: it would be most of the memory (and of

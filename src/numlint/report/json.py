@@ -2,7 +2,8 @@
 
 In a notebook, `cell` is the cell's number and every row (location, edits, noqa_row) is counted
 in the cell the position lies in, as ruff does; each edit also names its `cell`, since a fix may
-add an import to another cell. Elsewhere `cell` is null."""
+add an import to another cell. Elsewhere `cell` is null. Each record has a `severity`: `warning`
+for a finding, `error` for a file numlint could not check."""
 
 from __future__ import annotations
 
@@ -13,6 +14,12 @@ from typing import Sequence, TextIO
 from numlint.diagnostics import Edit, FileResult, Position
 from numlint.report.paths import where
 from numlint.report.text import dump_json
+
+
+# A hazard breaks on some inputs only: a warning (as in SARIF); a file numlint could not check
+# is an error.
+SEVERITY = "warning"
+ERROR_SEVERITY = "error"
 
 
 def _position(result: FileResult, position: Position) -> dict:
@@ -46,6 +53,7 @@ def records(results: Sequence[FileResult]) -> list:
                 "url": None,
                 "noqa_row": None,
                 "fix": None,
+                "severity": ERROR_SEVERITY,
             })
         for finding in sorted(result.findings, key=lambda f: (f.location, f.code)):
             fix = None
@@ -67,6 +75,7 @@ def records(results: Sequence[FileResult]) -> list:
                 "noqa_row": _position(result, Position(finding.noqa_row, 1))["row"],
                 "fix": fix,
                 "help": finding.help,
+                "severity": SEVERITY,
             })
     return out
 

@@ -24,9 +24,14 @@ from numlint.report.paths import ci_path, where
 from numlint.report.text import dump_json
 
 SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
-INFORMATION_URI = "https://github.com/numlint/numlint"
 SRCROOT = "%SRCROOT%"
 LEVEL = "warning"
+
+
+def _information_uri() -> str:
+    from numlint.report import docs_url
+
+    return docs_url()  # the rule reference: this repository's docs/rules.md
 
 
 def _artifact(path: str) -> dict:
@@ -151,7 +156,7 @@ def document(results: Sequence[FileResult]) -> dict:
                 "name": "numlint",
                 "version": __version__,
                 "semanticVersion": __version__,
-                "informationUri": INFORMATION_URI,
+                "informationUri": _information_uri(),
                 "rules": rules,
             }},
             "invocations": [{
