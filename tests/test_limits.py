@@ -137,7 +137,7 @@ def test_size_and_line_limits_are_one_line_each(tmp_path):
     (tmp_path / "long.py").write_text("import torch\ntable = [" + "1, " * (limits.MAX_LINE // 3 + 1) + f"]\ny = {LSE}\n")
     (tmp_path / "data.py").write_text("TABLE = [" + "1, " * (limits.MAX_CHARACTERS // 3) + "]\n")  # nothing numeric
     started = time.monotonic()
-    result = numlint("check", "--no-cache", "--output-format", "concise", ".", cwd=tmp_path)
+    result = numlint("check", "--no-cache", "--quiet", "--output-format", "concise", ".", cwd=tmp_path)
     assert result.returncode == 1 and "Traceback" not in result.stderr
     lines = sorted(result.stdout.splitlines())
     chars = len((tmp_path / "big.py").read_text())

@@ -345,9 +345,10 @@ def test_unreadable_file_in_process(tmp_path, monkeypatch):
 
 
 def test_huge_file_finishes_and_reports_everything(tmp_path):
-    """20,000 lines, 2,000 of them hazards: a smoke check that nothing is quadratic in lines."""
+    """8,000 lines, 800 of them hazards: a smoke check that nothing is quadratic in lines (a quadratic
+    in the flow's reads took this from seconds to minutes; 20,000 lines cost CI 70 s)."""
     lines = ["import torch", "import numpy as np"]
-    for i in range(19998):
+    for i in range(7998):
         if i % 10 == 0:
             lines.append(f"y{i} = torch.log(torch.sum(torch.exp(x{i}), dim=1))")
         else:
@@ -358,7 +359,7 @@ def test_huge_file_finishes_and_reports_everything(tmp_path):
     seconds = time.perf_counter() - started
     no_traceback(err)
     assert code == 1
-    assert len(out.splitlines()) == 2000
+    assert len(out.splitlines()) == 800
     assert out.splitlines()[0].startswith("huge.py:3:6: NUM101")
     assert seconds < 240, f"took {seconds:.0f} s"  # generous: a smoke check, not a timing target
 
