@@ -125,7 +125,7 @@ def normalise_newlines(text: str) -> str:
 # -- random programs from the grammar -----------------------------------------------------------------
 
 
-@examples(200)
+@examples(120)
 @given(source=hypothesmith.from_grammar(), hazard=st.sampled_from(HAZARD_LINES))
 def test_programs_from_the_grammar(source, hazard):
     text = IMPORTS + source + "\n" + hazard + "\n"
@@ -134,7 +134,7 @@ def test_programs_from_the_grammar(source, hazard):
         assert found >= 1  # the hazard appended at the end is found whatever comes before it
 
 
-@examples(100)
+@examples(60)
 @given(source=hypothesmith.from_node(), hazard=st.sampled_from(HAZARD_LINES))
 def test_programs_from_libcst_nodes(source, hazard):
     """libcst's node types give odd layout: backslashes, CRs, semicolons, decorators, classes."""
@@ -307,7 +307,7 @@ def test_the_op_strategy_finds_hazards():
     assert sum(found) > len(found) / 3, f"{sum(found)} of {len(found)} programs have a finding"
 
 
-@examples(400)
+@examples(200)
 @given(programs())
 def test_compositions_of_ops(text):
     assert_robust(text)
