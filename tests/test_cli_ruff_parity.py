@@ -26,14 +26,6 @@ def numlint(*args, cwd, input=None, env=None):
                           text=True, env=environment, timeout=300)
 
 
-@pytest.fixture
-def project(tmp_path):
-    (tmp_path / "pkg").mkdir()
-    (tmp_path / "pkg" / "model.py").write_text(HAZARDS)
-    (tmp_path / "pkg" / "clean.py").write_text(CLEAN)
-    return tmp_path
-
-
 # -- noqa --------------------------------------------------------------------------------------
 
 
