@@ -317,8 +317,8 @@ def run_mode(mode: str, corpora: List[Path], scratch: Path, original_tree: Path,
             continue
         original = (original_tree / name).read_bytes().decode("utf-8", "surrogateescape")
         fixed = path.read_bytes().decode("utf-8", "surrogateescape")
-        diff = [l for l in difflib.unified_diff(original.splitlines(), fixed.splitlines(), lineterm="", n=0)
-                if l[:1] in "+-" and not l.startswith(("+++", "---"))]
+        diff = [line for line in difflib.unified_diff(original.splitlines(), fixed.splitlines(), lineterm="", n=0)
+                if line[:1] in "+-" and not line.startswith(("+++", "---"))]
         lines += len(diff)
         # (d) idempotence: a fix offered again in the fixed file
         left = still.get(name, [])
