@@ -51,7 +51,8 @@ FAILING_FLAKES = {"UndefinedName": "new undefined name", "UndefinedLocal": "new 
 MODES = {"safe": ("safe",), "unsafe": ("safe", "unsafe")}
 EXAMPLES_PER_KIND = 5
 # kinds that are counted and shown but are not failures of (a)-(d)
-NOTES = {"other new pyflakes message", "fix not applied (numlint said why)"}
+NOTES = {"other new pyflakes message", "fix not applied (numlint said why)", "file not checked in the first check",
+         "file not checked in the fix run", "file not checked in the re-check"}
 
 
 def numlint(args: List[str], cwd: Path) -> Tuple[list, str, float]:
@@ -286,8 +287,9 @@ def run_mode(mode: str, corpora: List[Path], scratch: Path, original_tree: Path,
         return
     before = {str(p.relative_to(tree)): p.read_bytes() for p in tree.rglob("*")
               if p.suffix in (".py", ".ipynb") and p.is_file() and not p.is_symlink()}
-    _, stderr, seconds = check(tree, targets, jobs, fix=mode)
+    fixed_records, stderr, seconds = check(tree, targets, jobs, fix=mode)
     figures["fix seconds"] = round(seconds)
+    refused = file_errors(fixed_records, tree, mode, "fix run", report)
     for line in stderr.splitlines():
         if line.strip() and "not fixed" in line:
             report.fail(mode, "fix not applied (numlint said why)", line.strip()[:200])
@@ -295,6 +297,7 @@ def run_mode(mode: str, corpora: List[Path], scratch: Path, original_tree: Path,
             report.fail(mode, "stderr output of the fix run", line.strip()[:200])
     again, stderr, seconds = check(tree, targets, jobs)
     figures["re-check seconds"] = round(seconds)
+    file_errors(again, tree, mode, "re-check", report)
     for line in stderr.splitlines():
         if line.strip():
             report.fail(mode, "stderr output of the re-check", line.strip()[:200])
@@ -312,7 +315,7 @@ def run_mode(mode: str, corpora: List[Path], scratch: Path, original_tree: Path,
     for name in sorted(offered):
         path = tree / name
         if name not in changed:
-            if not path.name.endswith(".ipynb"):
+            if name not in refused:
                 report.fail(mode, "fix offered but file unchanged", f"{name}: {offered[name][0]['code']}")
             continue
         original = (original_tree / name).read_bytes().decode("utf-8", "surrogateescape")
@@ -350,6 +353,26 @@ def run_mode(mode: str, corpora: List[Path], scratch: Path, original_tree: Path,
             report.fail(mode, "diff outside the flagged statements", f"{name}: {stray}")
     figures["fixes applied"] = applied
     figures["diff lines (+/-)"] = lines
+
+
+def file_errors(records: list, tree: Path, mode: str, step: str, report: Report) -> Set[str]:
+    """The run's per-file error lines (JSON records without a code): a refused fix is a note, a
+    file numlint cannot check is counted, an internal error is a failure. Returns the files with
+    a refused fix."""
+    refused = set()
+    for record in records:
+        if record.get("code"):
+            continue
+        message = record.get("message") or ""
+        where = f"{relative(record['filename'], tree)}:{record['location']['row']}: {message}"[:240]
+        if "please report it" in message or "internal error" in message:
+            report.fail(mode, f"internal error in the {step}", where)
+        elif message.startswith("not fixed"):
+            report.fail(mode, "fix not applied (numlint said why)", where)
+            refused.add(relative(record["filename"], tree))
+        else:
+            report.fail(mode, f"file not checked in the {step}", where)
+    return refused
 
 
 def summary(report: Report, totals: dict) -> str:
@@ -414,6 +437,7 @@ def main() -> int:
     parser.add_argument("--corpus", type=Path, action="append", help="a corpus folder (default: both corpora)")
     parser.add_argument("-j", "--jobs", type=int, default=1)
     parser.add_argument("--keep", action="store_true", help="keep the scratch folder")
+    parser.add_argument("--first-check", type=Path, help="reuse the first check's findings (first-check.json of a kept run)")
     parser.add_argument("--write-docs", action="store_true", help="write the figures into docs/reliability.md")
     args = parser.parse_args()
     corpora = [c.resolve() for c in (args.corpus or DEFAULT_CORPORA)]
@@ -429,7 +453,15 @@ def main() -> int:
         for corpus in corpora:
             copy_corpus(corpus, original_tree)
         targets = [c.name for c in corpora]
-        records, stderr, seconds = check(original_tree, targets, args.jobs)
+        if args.first_check:
+            records, stderr, seconds = json.loads(args.first_check.read_text()), "", 0.0
+            for record in records:  # recorded in another scratch folder
+                record["filename"] = str(original_tree / record["filename"])
+        else:
+            records, stderr, seconds = check(original_tree, targets, args.jobs)
+            saved = [dict(r, filename=relative(r["filename"], original_tree)) for r in records]
+            (scratch / "first-check.json").write_text(json.dumps(saved))
+        file_errors(records, original_tree, "safe", "first check", report)
         for line in stderr.splitlines():
             if line.strip():
                 report.fail("safe", "stderr output of the first check", line.strip()[:200])
