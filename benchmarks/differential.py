@@ -403,8 +403,9 @@ def docs_section(report: Report, totals: dict, commit: str) -> str:
         rows.append(f"| {key} | " + " | ".join(f"{c:,}" if isinstance(c, int) else str(c) for c in cells) + " |")
     kinds = sorted({k for mode in MODES for k in report.failures.get(mode, {})})
     for kind in kinds:
-        rows.append(f"| {kind if kind in NOTES else '**' + kind + '**'} | " + " | ".join(str(report.failures.get(mode, {}).get(kind, 0)) for mode in MODES)
-                    + " |")
+        label = kind if kind in NOTES else f"**{kind}**"
+        counts = " | ".join(str(report.failures.get(mode, {}).get(kind, 0)) for mode in MODES)
+        rows.append(f"| {label} | {counts} |")
     if not [k for k in kinds if k not in NOTES]:
         rows.append("| failures of (a)–(d) | 0 | 0 |")
     examples = []
