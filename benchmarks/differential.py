@@ -390,7 +390,7 @@ def summary(report: Report, totals: dict) -> str:
         out.append(f"\n{mode} fixes ({'--fix' if mode == 'safe' else '--fix --unsafe-fixes'}):")
         for key, value in figures.items():
             out.append(f"  {key}: {value:,}" if isinstance(value, int) else f"  {key}: {value}")
-        kinds = report.failures.get(mode, {})
+        kinds = report.failures.get(mode, Counter())
         if not kinds:
             out.append("  failures: none")
         for kind, count in kinds.most_common():
