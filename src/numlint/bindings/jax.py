@@ -128,4 +128,5 @@ RENDER.update({
     "atanh": [Render(function="jax.numpy.arctanh")],
     "cosh": [Render(function="jax.numpy.cosh")],
     "abs": [Render(function="jax.numpy.abs")],
+    "sum": [Render(function="jax.numpy.sum", method="sum")],
 })

@@ -134,4 +134,6 @@ RENDER.update({
     "atanh": [Render(function="keras.ops.arctanh")],
     "cosh": [Render(function="keras.ops.cosh")],
     "abs": [Render(function="keras.ops.abs")],
+    "sum": [Render(function="keras.ops.sum")],
+    "log": [Render(function="keras.ops.log")],
 })

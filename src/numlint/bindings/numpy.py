@@ -154,4 +154,5 @@ RENDER.update({
     "atanh": [Render(function="numpy.arctanh")],
     "cosh": [Render(function="numpy.cosh")],
     "abs": [Render(function="numpy.abs")],
+    "sum": [Render(function="numpy.sum", method="sum")],
 })

@@ -161,4 +161,5 @@ RENDER.update({
     "atanh": [Render(function="tensorflow.math.atanh")],
     "cosh": [Render(function="tensorflow.math.cosh")],
     "abs": [Render(function="tensorflow.abs")],
+    "sum": [Render(function="tensorflow.reduce_sum")],
 })

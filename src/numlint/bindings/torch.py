@@ -291,4 +291,5 @@ RENDER.update({
     "atanh": [Render(function="torch.atanh", method="atanh")],
     "cosh": [Render(function="torch.cosh", method="cosh")],
     "abs": [Render(function="torch.abs", method="abs")],
+    "sum": [Render(function="torch.sum", method="sum")],
 })
