@@ -570,6 +570,27 @@ def op_atanh(call, ctx):
                        lambda r, x: (f"(1 + {x}) / (1 - {x})", f"0.5 * {r.log('{p}')}"))
 
 
+# -- the log/exp family (issue 14) -------------------------------------------------------------
+def op_clipped_log_softmax(call, ctx):
+    """log_softmax(z) -> log(softmax(z) + 1e-8): the epsilon-clipped log-probability (NUM204)."""
+    site = op_log_softmax(call, ctx)
+    if site is None:
+        return None
+    site.op = "clipped_log_softmax"
+    site.cons = site.renderer.log("{p} + 1e-8")
+    return site
+
+
+def op_clipped_logsigmoid(call, ctx):
+    """logsigmoid(z) -> log(sigmoid(z) + 1e-8) (NUM204)."""
+    site = op_logsigmoid(call, ctx)
+    if site is None:
+        return None
+    site.op = "clipped_logsigmoid"
+    site.cons = site.renderer.log("{p} + 1e-8")
+    return site
+
+
 VAR_FUNCS = {
     "torch.var": ("torch", ["input", "dim", "unbiased", "keepdim"], "dim", "keepdim", "var"),
     "torch.std": ("torch", ["input", "dim", "unbiased", "keepdim"], "dim", "keepdim", "std"),
@@ -922,8 +943,12 @@ OPERATORS: Dict[str, Tuple[Operator, Callable]] = {
     "finfo_mask": (Operator("finfo_mask", ("NUM501",)), op_finfo_mask),
     "cdist": (Operator("cdist", ("NUM402",), ("sqrt-of-cancelling-difference",)), op_cdist),
     # issue 14's families: no rule yet; the names are placeholders to map when the rules land.
-    "logit": (Operator("logit", (), ("logit-by-hand",), written=False), op_logit),
-    "atanh": (Operator("atanh", (), ("logit-by-hand", "atanh-by-hand"), written=False), op_atanh),
+    "logit": (Operator("logit", (), ("logit-by-hand",), written=False,
+                       note="no rule: log(p / (1 - p)) is as accurate as logit (docs/precision.md)"), op_logit),
+    # the log/exp family (issue 14)
+    "atanh": (Operator("atanh", ("NUM111",), ("atanh-by-hand",)), op_atanh),
+    "clipped_log_softmax": (Operator("clipped_log_softmax", ("NUM204",), note="opt-in rule"), op_clipped_log_softmax),
+    "clipped_logsigmoid": (Operator("clipped_logsigmoid", ("NUM204",), note="opt-in rule"), op_clipped_logsigmoid),
     "acos_clamp": (Operator("acos_clamp", ("NUM405",), ("acos-domain",), written=False,
                             note="NUM405 covers only library cosine similarities"), op_acos_clamp),
     "finfo_eps": (Operator("finfo_eps", (), ("absorption", "dtype-eps"), written=False), op_finfo_eps),
@@ -951,6 +976,8 @@ CALL_NAMES: Dict[str, Tuple[str, ...]] = {
     "cdist": ("cdist",),
     "logit": ("logit",),
     "atanh": ("atanh", "arctanh"),
+    "clipped_log_softmax": ("log_softmax",),
+    "clipped_logsigmoid": ("logsigmoid", "log_sigmoid", "log_expit"),
     "acos_clamp": ("acos", "arccos"),
     "finfo_floor": ("clamp", "clamp_min", "clip", "maximum"),
 }

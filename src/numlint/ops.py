@@ -50,6 +50,10 @@ OP_SIGNATURES: Dict[str, Tuple[str, ...]] = {
     "masked_fill": ("x", "mask", "value"),
     "where": ("condition", "x", "y"),
     "isnan": ("x",),
+    # the log/exp family (issue 14): hyperbolic functions and products
+    "atanh": ("x",),
+    "cosh": ("x",),
+    "prod": ("x", "axis", "keepdims"),
     # values with facts of their own (values.py): random draws, factorizations, products, counts
     "uniform": ("low", "high", "size"),
     "normal": ("loc", "scale", "size"),

@@ -287,6 +287,13 @@ def identically_zero(ctx: Context, node: cst.BaseExpression) -> bool:
     return analysis.same(ctx.expression(x), stopped) and analysis.key(stopped) != analysis.key(ctx.expression(y))
 
 
+def small_eps(ctx: Context, node: cst.BaseExpression) -> bool:
+    """An epsilon that only keeps a log finite: `is_eps`, and at most 1e-4 when its value is known
+    (`sigmoid(x) + 1e-3` is more often a floor the code means, like a minimum scale)."""
+    value = ctx.value(node)
+    return is_eps(ctx, node) and (value.constant is None or value.constant <= 1e-4)
+
+
 PREDICATES: Dict[str, Callable[..., bool]] = {
     "identically_zero": identically_zero,
     "max_shifted": max_shifted,
@@ -307,6 +314,7 @@ PREDICATES: Dict[str, Callable[..., bool]] = {
     "float64": float64,
     "vanishes_in_half": vanishes_in_half,
     "half_precision": half_precision,
+    "small_eps": small_eps,  # the log/exp family (issue 14)
 }
 
 

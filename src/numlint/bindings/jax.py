@@ -117,3 +117,16 @@ RENDER = {
     "sigmoid": [Render(function="jax.nn.sigmoid")],
     "softmax": [Render(function="jax.nn.softmax")],
 }
+
+# The log/exp family (issue 14): atanh, cosh and products.
+FUNCTIONS.update({
+    "jax.numpy.arctanh": ("atanh", _UNARY),
+    "jax.numpy.cosh": ("cosh", _UNARY),
+    "jax.numpy.prod": ("prod", "a, axis, dtype, out, keepdims, initial, where"),
+})
+RENDER.update({
+    "atanh": [Render(function="jax.numpy.arctanh")],
+    "cosh": [Render(function="jax.numpy.cosh")],
+    "abs": [Render(function="jax.numpy.abs")],
+    "sum": [Render(function="jax.numpy.sum", method="sum")],
+})

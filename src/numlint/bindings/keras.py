@@ -121,3 +121,19 @@ RENDER = {
         )
     },
 }
+
+# The log/exp family (issue 14): atanh, cosh and products.
+FUNCTIONS.update({
+    "keras.ops.arctanh": ("atanh", "x"),
+    "keras.ops.cosh": ("cosh", "x"),
+    "keras.ops.prod": ("prod", "x, axis, keepdims, dtype"),
+    "keras.backend.prod": ("prod", "x, axis, keepdims"),
+    "tensorflow.keras.backend.prod": ("prod", "x, axis, keepdims"),
+})
+RENDER.update({
+    "atanh": [Render(function="keras.ops.arctanh")],
+    "cosh": [Render(function="keras.ops.cosh")],
+    "abs": [Render(function="keras.ops.abs")],
+    "sum": [Render(function="keras.ops.sum")],
+    "log": [Render(function="keras.ops.log")],
+})

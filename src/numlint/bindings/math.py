@@ -46,3 +46,15 @@ RENDER = {
     "hypot": [Render(function="math.hypot")],
     "exp": [Render(function="math.exp")],
 }
+
+# The log/exp family (issue 14): atanh, cosh and products.
+FUNCTIONS.update({
+    "math.atanh": ("atanh", "x"),
+    "math.cosh": ("cosh", "x"),
+    "math.prod": ("prod", "iterable, *, start", _FIRST_AXIS),
+})
+RENDER.update({
+    "atanh": [Render(function="math.atanh")],
+    "cosh": [Render(function="math.cosh")],
+    "abs": [Render(function="builtins.abs")],
+})

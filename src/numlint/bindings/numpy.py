@@ -141,3 +141,18 @@ DTYPES = {
     "numpy.int8": "integer", "numpy.uint8": "integer", "numpy.bool_": "bool",
 }
 DEFAULT_DTYPE = "float64"
+
+# The log/exp family (issue 14): atanh, cosh and products.
+FUNCTIONS.update({
+    "numpy.arctanh": ("atanh", _UFUNC),
+    "numpy.cosh": ("cosh", _UFUNC),
+    "numpy.prod": ("prod", "a, axis, dtype, out, keepdims, initial, where"),
+    "numpy.product": ("prod", "a, axis, dtype, out, keepdims, initial, where"),
+})
+METHODS.update({"prod": ("prod", "axis, dtype, out, keepdims, initial, where")})
+RENDER.update({
+    "atanh": [Render(function="numpy.arctanh")],
+    "cosh": [Render(function="numpy.cosh")],
+    "abs": [Render(function="numpy.abs")],
+    "sum": [Render(function="numpy.sum", method="sum")],
+})

@@ -150,3 +150,16 @@ RENDER = {
     "sigmoid": [Render(function="tensorflow.sigmoid")],
     "softmax": [Render(function="tensorflow.nn.softmax")],
 }
+
+# The log/exp family (issue 14): atanh, cosh and products.
+for _prefix in ("tensorflow", "tensorflow.compat.v1"):
+    FUNCTIONS[f"{_prefix}.math.atanh"] = ("atanh", _UNARY)
+    FUNCTIONS[f"{_prefix}.math.cosh"] = ("cosh", _UNARY)
+    FUNCTIONS[f"{_prefix}.math.reduce_prod"] = ("prod", _REDUCE)
+    FUNCTIONS[f"{_prefix}.reduce_prod"] = ("prod", _REDUCE)
+RENDER.update({
+    "atanh": [Render(function="tensorflow.math.atanh")],
+    "cosh": [Render(function="tensorflow.math.cosh")],
+    "abs": [Render(function="tensorflow.abs")],
+    "sum": [Render(function="tensorflow.reduce_sum")],
+})

@@ -273,3 +273,23 @@ RENDER = {
         Render(function="torch.softmax", method="softmax"),
     ],
 }
+
+# The log/exp family (issue 14): atanh, cosh and products, for the rules written by hand around them.
+FUNCTIONS.update({
+    "torch.atanh": ("atanh", _UNARY),
+    "torch.arctanh": ("atanh", _UNARY),
+    "torch.cosh": ("cosh", _UNARY),
+    "torch.prod": ("prod", "input, dim, keepdim, *, dtype"),
+})
+METHODS.update({
+    "atanh": ("atanh", ""),
+    "arctanh": ("atanh", ""),
+    "cosh": ("cosh", ""),
+    "prod": ("prod", "dim, keepdim, *, dtype"),
+})
+RENDER.update({
+    "atanh": [Render(function="torch.atanh", method="atanh")],
+    "cosh": [Render(function="torch.cosh", method="cosh")],
+    "abs": [Render(function="torch.abs", method="abs")],
+    "sum": [Render(function="torch.sum", method="sum")],
+})
