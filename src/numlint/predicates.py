@@ -287,6 +287,185 @@ def identically_zero(ctx: Context, node: cst.BaseExpression) -> bool:
     return analysis.same(ctx.expression(x), stopped) and analysis.key(stopped) != analysis.key(ctx.expression(y))
 
 
+# -- domain and division (issue 14): values inside a domain only in exact arithmetic ---------------
+
+def _arg(term: Term, name: str):
+    arg = term.args.get(name)
+    return arg.node if arg is not None and not arg.synthetic else None
+
+
+def _sum_of_squares(ctx: Context, node: cst.BaseExpression, depth: int = 0) -> bool:
+    """`x**2 + y**2 + z**2`, `sum(v**2)`, `(v * v).sum()`: a squared length."""
+    if depth > 6:
+        return False
+    if "variance" in ctx.value(node).tags:
+        return True
+    term = ctx.term(node)
+    if term is None:
+        return False
+    if term.op == "square":
+        return True
+    if term.op == "add":
+        x, y = _arg(term, "x"), _arg(term, "y")
+        return x is not None and y is not None and _sum_of_squares(ctx, x, depth + 1) and _sum_of_squares(ctx, y, depth + 1)
+    return False
+
+
+def _length(ctx: Context, node: cst.BaseExpression, depth: int = 0) -> bool:
+    """A vector length, guarded or not: `norm(v)`, `sqrt(x**2 + y**2)`, `hypot`, a product of
+    lengths (`|a| |b|`), a length floored or plus an epsilon (the ratio is still a cosine)."""
+    if depth > 6:
+        return False
+    if {"norm"} & ctx.value(node).tags:
+        return True
+    term = ctx.term(node)
+    if term is None:
+        return False
+    x = _arg(term, "x")
+    if term.op in ("norm", "hypot"):
+        return True
+    if term.op == "sqrt":
+        return x is not None and _sum_of_squares(ctx, x)
+    if term.op == "mul":
+        y = _arg(term, "y")
+        return x is not None and y is not None and _length(ctx, x, depth + 1) and _length(ctx, y, depth + 1)
+    if term.op in ("clamp", "clamp_min", "maximum", "add") and x is not None:
+        y = _arg(term, "y")
+        return _length(ctx, x, depth + 1) or (term.op in ("maximum", "add") and y is not None and _length(ctx, y, depth + 1))
+    return False
+
+
+def _unit_vector(ctx: Context, node: cst.BaseExpression) -> bool:
+    """Rows of unit length: `normalize(v)`, singular vectors, `v / norm(v)`."""
+    if ctx.value(node).unit_norm:
+        return True
+    term = ctx.term(node)
+    if term is not None and term.op == "div":
+        y = _arg(term, "y")
+        return y is not None and _length(ctx, y)
+    return False
+
+
+def rounded_unit(ctx: Context, node: cst.BaseExpression) -> bool:
+    """A cosine computed by hand: in [-1, 1] in exact arithmetic only, so rounding can step past
+    ±1 — a cosine similarity, `dot / (|a| |b|)`, a component over the length (`z / r`), a dot
+    product of unit vectors (`(u * v).sum(-1)`, `u @ v.T` after `normalize`). A clamp ends it."""
+    value = ctx.value(node)
+    if "cosine" in value.tags:
+        return True
+    if value.range.within(-1.0, 1.0):
+        return False  # clamped, or a tanh: inside exactly
+    node = ctx.expression(node)
+    if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.MatrixMultiply):
+        return _unit_vector(ctx, node.left) and _unit_vector(ctx, _untransposed(node.right))
+    term = ctx.term(node)
+    if term is None:
+        return False
+    if term.op == "div":
+        y = _arg(term, "y")
+        return y is not None and _length(ctx, y)
+    if term.op == "sum":
+        x = _arg(term, "x")
+        product = ctx.term(x) if x is not None else None
+        if product is not None and product.op == "mul":
+            a, b = _arg(product, "x"), _arg(product, "y")
+            return a is not None and b is not None and _unit_vector(ctx, a) and _unit_vector(ctx, b)
+    if term.op == "matmul":
+        a, b = _arg(term, "x"), _arg(term, "y")
+        return a is not None and b is not None and _unit_vector(ctx, a) and _unit_vector(ctx, _untransposed(b))
+    return False
+
+
+def _untransposed(node: cst.BaseExpression) -> cst.BaseExpression:
+    """`v.T`, `v.t()`, `v.transpose(-1, -2)`, `v.mT`: the value transposed."""
+    for _ in range(4):
+        if isinstance(node, cst.Attribute) and node.attr.value in ("T", "mT"):
+            node = node.value
+        elif (isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute)
+              and node.func.attr.value in ("t", "transpose", "permute", "swapaxes")):
+            node = node.func.value
+        else:
+            break
+    return node
+
+
+def exactly_one(ctx: Context, node: cst.BaseExpression) -> bool:
+    """The literal 1 or -1 (a clamp bound at the edge of acos's domain)."""
+    value = ctx.value(node).constant
+    return value is not None and abs(value) == 1.0
+
+
+def expanded_square_distance(ctx: Context, node: cst.BaseExpression) -> bool:
+    """`|a|² + |b|² - 2 a·b` in any order: a squared distance expanded so that it cancels, and
+    rounding makes it slightly negative where the points coincide."""
+    terms = []
+    if not _flatten_sum(ctx, ctx.expression(node), 1, terms, 0):
+        return False
+    squares = [t for sign, t in terms if sign > 0 and _sum_of_squares(ctx, t)]
+    crosses = [t for sign, t in terms if sign < 0 and _cross_term(ctx, t)]
+    return len(squares) >= 2 and len(crosses) >= 1
+
+
+def _flatten_sum(ctx: Context, node, sign: int, out: list, depth: int) -> bool:
+    if depth > 6 or len(out) > 6:
+        return False
+    if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, (cst.Add, cst.Subtract)):
+        right = -sign if isinstance(node.operator, cst.Subtract) else sign
+        return (_flatten_sum(ctx, ctx.expression(node.left), sign, out, depth + 1)
+                and _flatten_sum(ctx, ctx.expression(node.right), right, out, depth + 1))
+    if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Minus):
+        return _flatten_sum(ctx, node.expression, -sign, out, depth + 1)
+    if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.Multiply):
+        # `-2 * ab`: the sign of a negative literal factor
+        for a, b in ((node.left, node.right), (node.right, node.left)):
+            c = ctx.value(a).constant
+            if c is not None and c < 0:
+                out.append((-sign, node))
+                return True
+    out.append((sign, node))
+    return True
+
+
+def _cross_term(ctx: Context, node) -> bool:
+    """`2 * a @ b.T`, `2 * (a * b).sum(-1)`, `2 * torch.mm(a, b.t())`, `-2 * ...`."""
+    node = ctx.expression(node)
+    if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.Multiply):
+        for a, b in ((node.left, node.right), (node.right, node.left)):
+            c = ctx.value(a).constant
+            if c is not None and abs(c) == 2:
+                return _product(ctx, b)
+    return False
+
+
+def _product(ctx: Context, node) -> bool:
+    node = ctx.expression(node)
+    if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.MatrixMultiply):
+        return True
+    term = ctx.term(node)
+    if term is None:
+        return False
+    if term.op == "matmul":
+        return True
+    if term.op == "sum":
+        x = _arg(term, "x")
+        inner = ctx.term(x) if x is not None else None
+        return inner is not None and inner.op == "mul"
+    return False
+
+
+def can_be_negative(ctx: Context, node: cst.BaseExpression) -> bool:
+    """The code shows the value takes negative values: a difference not known to be >= 0, a
+    Gaussian draw, a tanh, a negation, a value shifted by its max, a negative literal."""
+    value = ctx.value(node)
+    if value.range.nonnegative:
+        return False
+    if value.constant is not None:
+        return value.constant < 0
+    if value.shift is not None or value.range.hi < 0:
+        return True
+    return value.made_by("sub", "neg", "normal", "tanh")
+
+
 PREDICATES: Dict[str, Callable[..., bool]] = {
     "identically_zero": identically_zero,
     "max_shifted": max_shifted,
@@ -307,6 +486,11 @@ PREDICATES: Dict[str, Callable[..., bool]] = {
     "float64": float64,
     "vanishes_in_half": vanishes_in_half,
     "half_precision": half_precision,
+    # domain and division (issue 14)
+    "rounded_unit": rounded_unit,
+    "exactly_one": exactly_one,
+    "expanded_square_distance": expanded_square_distance,
+    "can_be_negative": can_be_negative,
 }
 
 
