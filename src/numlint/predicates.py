@@ -415,26 +415,34 @@ def _flatten_sum(ctx: Context, node, sign: int, out: list, depth: int) -> bool:
                 and _flatten_sum(ctx, ctx.expression(node.right), right, out, depth + 1))
     if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Minus):
         return _flatten_sum(ctx, node.expression, -sign, out, depth + 1)
-    if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.Multiply):
-        # `-2 * ab`: the sign of a negative literal factor
-        for a, b in ((node.left, node.right), (node.right, node.left)):
-            c = ctx.value(a).constant
-            if c is not None and c < 0:
-                out.append((-sign, node))
-                return True
+    coefficient = _coefficient(ctx, node)
+    if coefficient is not None and coefficient[0] < 0:
+        out.append((-sign, node))  # `-2 * ab`: the sign of a negative literal factor
+        return True
     out.append((sign, node))
     return True
 
 
-def _cross_term(ctx: Context, node) -> bool:
-    """`2 * a @ b.T`, `2 * (a * b).sum(-1)`, `2 * torch.mm(a, b.t())`, `-2 * ...`."""
-    node = ctx.expression(node)
-    if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.Multiply):
+def _coefficient(ctx: Context, node):
+    """`c * x`, `x * c`, and `(c * a) @ b` (`2 * a @ b.T` parses so): the literal c and the rest."""
+    if not isinstance(node, cst.BinaryOperation):
+        return None
+    if isinstance(node.operator, cst.Multiply):
         for a, b in ((node.left, node.right), (node.right, node.left)):
             c = ctx.value(a).constant
-            if c is not None and abs(c) == 2:
-                return _product(ctx, b)
-    return False
+            if c is not None:
+                return c, b
+    if isinstance(node.operator, cst.MatrixMultiply):
+        inner = _coefficient(ctx, node.left)
+        if inner is not None:
+            return inner[0], node
+    return None
+
+
+def _cross_term(ctx: Context, node) -> bool:
+    """`2 * a @ b.T`, `2 * (a * b).sum(-1)`, `2 * torch.mm(a, b.t())`, `-2 * ...`."""
+    coefficient = _coefficient(ctx, ctx.expression(node))
+    return coefficient is not None and abs(coefficient[0]) == 2 and _product(ctx, coefficient[1])
 
 
 def _product(ctx: Context, node) -> bool:
