@@ -462,8 +462,9 @@ def _product(ctx: Context, node) -> bool:
 
 
 def can_be_negative(ctx: Context, node: cst.BaseExpression) -> bool:
-    """The code shows the value takes negative values: a difference not known to be >= 0, a
-    Gaussian draw, a tanh, a negation, a value shifted by its max, a negative literal."""
+    """The code shows the value takes negative values: a Gaussian draw, a tanh, a negation, a value
+    shifted by its max, a negative literal. (Not any difference: `1 - alpha_bar` is a difference the
+    code keeps positive, and the code rarely shows its sign.)"""
     value = ctx.value(node)
     if value.range.nonnegative:
         return False
@@ -471,7 +472,13 @@ def can_be_negative(ctx: Context, node: cst.BaseExpression) -> bool:
         return value.constant < 0
     if value.shift is not None or value.range.hi < 0:
         return True
-    return value.made_by("sub", "neg", "normal", "tanh")
+    return value.made_by("neg", "normal", "tanh")
+
+
+def fractional(ctx: Context, node: cst.BaseExpression) -> bool:
+    """A literal exponent (or a name holding one) that is not an integer: `0.3`, `1.5`, `1 / 3`."""
+    value = ctx.value(node).constant
+    return value is not None and not float(value).is_integer()
 
 
 PREDICATES: Dict[str, Callable[..., bool]] = {
@@ -499,6 +506,7 @@ PREDICATES: Dict[str, Callable[..., bool]] = {
     "exactly_one": exactly_one,
     "expanded_square_distance": expanded_square_distance,
     "can_be_negative": can_be_negative,
+    "fractional": fractional,
 }
 
 
