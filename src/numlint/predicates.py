@@ -475,6 +475,34 @@ def can_be_negative(ctx: Context, node: cst.BaseExpression) -> bool:
     return value.made_by("neg", "normal", "tanh")
 
 
+def neg_inf_filled(ctx: Context, node: cst.BaseExpression) -> bool:
+    """Some path's value is a selection that writes -inf into some entries: `masked_fill(m,
+    float("-inf"))`, `where(m, x, -inf)` — a row where every entry is selected is all -inf."""
+    for producer in ctx.value(node).producers:
+        if producer.op not in ("masked_fill", "where") or producer.node is None:
+            continue
+        term = ctx.analysis.viewer.view(producer.node)
+        if term is None:
+            continue
+        for name in ("value", "x", "y"):
+            arg = term.args.get(name)
+            if arg is not None and _neg_inf(ctx, arg.node):
+                return True
+    return False
+
+
+def _neg_inf(ctx: Context, node: cst.BaseExpression) -> bool:
+    """`-inf` in any spelling: `float("-inf")`, `-np.inf`, `-float("inf")`, `-math.inf`."""
+    if ctx.value(node).constant == -float("inf"):
+        return True
+    term = ctx.analysis.viewer.view(node)
+    if term is None or term.op != "neg" or "x" not in term.args:
+        return False
+    inner = term.args["x"].node
+    view = ctx.analysis.viewer.view(inner)
+    return (view is not None and view.op == "inf") or ctx.value(inner).constant == float("inf")
+
+
 def fractional(ctx: Context, node: cst.BaseExpression) -> bool:
     """A literal exponent (or a name holding one) that is not an integer: `0.3`, `1.5`, `1 / 3`."""
     value = ctx.value(node).constant
@@ -507,6 +535,7 @@ PREDICATES: Dict[str, Callable[..., bool]] = {
     "expanded_square_distance": expanded_square_distance,
     "can_be_negative": can_be_negative,
     "fractional": fractional,
+    "neg_inf_filled": neg_inf_filled,
 }
 
 
