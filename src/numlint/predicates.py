@@ -462,9 +462,9 @@ def _product(ctx: Context, node) -> bool:
 
 
 def can_be_negative(ctx: Context, node: cst.BaseExpression) -> bool:
-    """The code shows the value takes negative values: a Gaussian draw, a tanh, a negation, a value
-    shifted by its max, a negative literal. (Not any difference: `1 - alpha_bar` is a difference the
-    code keeps positive, and the code rarely shows its sign.)"""
+    """The code shows the value takes negative values: a Gaussian draw, a tanh, a value shifted by
+    its max, a negative literal. (Not any difference — `1 - alpha_bar` is one the code keeps
+    positive — nor a negation: `sqrt(-d[d < 0])` negates values the code selected negative.)"""
     value = ctx.value(node)
     if value.range.nonnegative:
         return False
@@ -472,7 +472,7 @@ def can_be_negative(ctx: Context, node: cst.BaseExpression) -> bool:
         return value.constant < 0
     if value.shift is not None or value.range.hi < 0:
         return True
-    return value.made_by("neg", "normal", "tanh")
+    return value.made_by("normal", "tanh")
 
 
 def neg_inf_filled(ctx: Context, node: cst.BaseExpression) -> bool:
