@@ -398,8 +398,15 @@ def exactly_one(ctx: Context, node: cst.BaseExpression) -> bool:
 def expanded_square_distance(ctx: Context, node: cst.BaseExpression) -> bool:
     """`|a|² + |b|² - 2 a·b` in any order: a squared distance expanded so that it cancels, and
     rounding makes it slightly negative where the points coincide."""
+    candidates = [ctx.expression(node)]
+    # the sum seen through ops that keep its elements (`d = d[...]`, `d.reshape(...)`)
+    candidates += [p.node for p in ctx.value(node).producers if p.op in ("add", "sub") and p.node is not None]
+    return any(_expanded(ctx, candidate) for candidate in candidates[:4])
+
+
+def _expanded(ctx: Context, node: cst.BaseExpression) -> bool:
     terms = []
-    if not _flatten_sum(ctx, ctx.expression(node), 1, terms, 0):
+    if not _flatten_sum(ctx, node, 1, terms, 0):
         return False
     squares = [t for sign, t in terms if sign > 0 and _sum_of_squares(ctx, t)]
     crosses = [t for sign, t in terms if sign < 0 and _cross_term(ctx, t)]
