@@ -949,8 +949,7 @@ OPERATORS: Dict[str, Tuple[Operator, Callable]] = {
     "atanh": (Operator("atanh", ("NUM111",), ("atanh-by-hand",)), op_atanh),
     "clipped_log_softmax": (Operator("clipped_log_softmax", ("NUM204",), note="opt-in rule"), op_clipped_log_softmax),
     "clipped_logsigmoid": (Operator("clipped_logsigmoid", ("NUM204",), note="opt-in rule"), op_clipped_logsigmoid),
-    "acos_clamp": (Operator("acos_clamp", ("NUM405",), ("acos-domain",), written=False,
-                            note="NUM405 covers only library cosine similarities"), op_acos_clamp),
+    "acos_clamp": (Operator("acos_clamp", ("NUM405",)), op_acos_clamp),
     "finfo_eps": (Operator("finfo_eps", (), ("absorption", "dtype-eps"), written=False), op_finfo_eps),
     "finfo_floor": (Operator("finfo_floor", (), ("absorption", "dtype-eps"), written=False), op_finfo_floor),
 }
@@ -982,6 +981,144 @@ CALL_NAMES: Dict[str, Tuple[str, ...]] = {
     "finfo_floor": ("clamp", "clamp_min", "clip", "maximum"),
 }
 FILE_TRIGGERS = {"clamp_div": ("clamp", "maximum", "eps"), "finfo_eps": ("finfo",)}
+
+
+# -- domain and division family (issue 14: NUM302, NUM406, NUM407) --------------------------------
+
+_AUTOGRAD_FWS = ("torch", "jax", "tf")
+_SQRT_ONLY = {q: fw for q, fw in SQRT_FUNCS.items() if not q.endswith("rsqrt")}
+_CLAMP_FUNCS = {"torch.clamp": "torch", "torch.clip": "torch", "torch.clamp_min": "torch",
+                "jax.numpy.clip": "jax", "jax.numpy.maximum": "jax", "numpy.clip": "numpy",
+                "numpy.maximum": "numpy", "tensorflow.clip_by_value": "tf", "tensorflow.maximum": "tf",
+                "tensorflow.math.maximum": "tf"}
+
+
+def _unary_arg(call, ctx, funcs: Dict[str, str], methods: Sequence[str]):
+    """(framework, argument) of `f(x)` in `funcs` or the torch method `x.m()`."""
+    q, m, recv = resolve(call, ctx)
+    if q in funcs and len(call.args) == 1 and not call.keywords:
+        return funcs[q], call.args[0]
+    if m in methods and not call.args and not call.keywords and recv is not None \
+            and method_fw(ctx, ["torch"]) == "torch":
+        return "torch", recv
+    return None
+
+
+def _floor_parts(call, ctx):
+    """`clamp(x, min=lo)` / `x.clamp(min=lo)` / `clamp_min(x, lo)` / `maximum(x, lo)` with no upper
+    bound: (framework, x, lo, a writer of the same call with another lower bound)."""
+    q, m, recv = resolve(call, ctx)
+    kw = {k.arg: k.value for k in call.keywords}
+    if q in _CLAMP_FUNCS and call.args:
+        name = q.rsplit(".", 1)[-1]
+        if name == "maximum" and len(call.args) == 2 and not kw:
+            x, lo = call.args
+            return _CLAMP_FUNCS[q], x, lo, lambda v: f"{ctx.text(call.func)}({ctx.text(x)}, {v})"
+        if name in ("clamp", "clip", "clamp_min") and "max" not in kw and "a_max" not in kw and len(call.args) <= 2:
+            lo = call.args[1] if len(call.args) == 2 else kw.get("min", kw.get("a_min"))
+            if lo is None or (name != "clamp_min" and len(call.args) == 2 and q.startswith("numpy")):
+                return None  # np.clip(x, lo) needs a_max
+            key = "min" if "min" in kw else ("a_min" if "a_min" in kw else None)
+            x = call.args[0]
+            head = f"{ctx.text(call.func)}({ctx.text(x)}"
+            return _CLAMP_FUNCS[q], x, lo, (lambda v: f"{head}, {key}={v})") if key else (lambda v: f"{head}, {v})")
+    if m in ("clamp", "clamp_min", "clip") and recv is not None and method_fw(ctx, ["torch"]) == "torch" \
+            and "max" not in kw and len(call.args) <= 1:
+        lo = call.args[0] if call.args else kw.get("min")
+        if lo is None:
+            return None
+        base = ctx.text(recv)
+        if not isinstance(recv, (ast.Name, ast.Attribute, ast.Call, ast.Subscript)):
+            base = f"({base})"
+        return "torch", recv, lo, lambda v: f"{base}.{m}(min={v})" if "min" in kw or m == "clamp" else f"{base}.{m}({v})"
+    return None
+
+
+def op_sqrt_floor(call, ctx):
+    """`sqrt(clamp(x, min=eps))` -> `sqrt(clamp(x, min=0.0))`: the floor that keeps the infinite gradient."""
+    found = _unary_arg(call, ctx, _SQRT_ONLY, ("sqrt",))
+    if found is None or found[0] not in _AUTOGRAD_FWS or not isinstance(found[1], ast.Call):
+        return None
+    parts = _floor_parts(found[1], ctx)
+    if parts is None or parts[0] != found[0] or not _small_eps(parts[2], ctx):
+        return None
+    fw, x, lo, write = parts
+    r = Renderer(fw, ctx.imports)
+    site = Site("sqrt_floor", fw, call, write("0.0"), r.sqrt("{p}"))
+    site.renderer = r
+    site.operand = x
+    return site
+
+
+_ACOS_FUNCS = {"torch.acos": "torch", "torch.arccos": "torch", "torch.asin": "torch", "torch.arcsin": "torch",
+               "jax.numpy.arccos": "jax", "jax.numpy.arcsin": "jax", "tensorflow.math.acos": "tf",
+               "tensorflow.math.asin": "tf", "tensorflow.acos": "tf", "tensorflow.asin": "tf"}
+
+
+def op_acos_edge(call, ctx):
+    """`acos(clamp(c, -1 + eps, 1 - eps))` -> `acos(clamp(c, -1.0, 1.0))`: the clamp to exactly ±1."""
+    found = _unary_arg(call, ctx, _ACOS_FUNCS, ("acos", "arccos", "asin", "arcsin"))
+    if found is None or not isinstance(found[1], ast.Call):
+        return None
+    fw, clamp = found
+    q, m, recv = resolve(clamp, ctx)
+    args = list(clamp.args)
+    if m in ("clamp", "clip") and recv is not None and method_fw(ctx, ["torch"]) == "torch":
+        inner, bounds = recv, args + [k.value for k in clamp.keywords if k.arg in ("min", "max")]
+    elif q and q.rsplit(".", 1)[-1] in ("clamp", "clip", "clip_by_value") and args:
+        inner, bounds = args[0], args[1:] + [k.value for k in clamp.keywords]
+    else:
+        return None
+    texts = [ctx.text(b).replace(" ", "") for b in bounds]
+    if len(texts) != 2 or any(t in ("1", "1.0", "-1", "-1.0") for t in texts):
+        return None  # already at the edge, or not a two-sided clamp
+    if not all(re.search(r"1(\.0*)?-|1-|0\.99|eps|1e-", t) for t in texts):
+        return None  # bounds that are not ±(1 - eps)
+    r = Renderer(fw, ctx.imports)
+    name = ctx.text(call.func).rsplit(".", 1)[-1] if not (m and recv is clamp) else None
+    if m in ("clamp", "clip"):
+        base = ctx.text(inner)
+        if not isinstance(inner, (ast.Name, ast.Attribute, ast.Call, ast.Subscript)):
+            base = f"({base})"
+        prod = f"{base}.{m}(-1.0, 1.0)"
+    else:
+        prod = f"{ctx.text(clamp.func)}({ctx.text(inner)}, -1.0, 1.0)"
+    call_text = ctx.text(call.func)
+    cons = f"{call_text}({{p}})" if call.args else f"({{p}}).{call.func.attr}()"
+    site = Site("acos_edge", fw, call, prod, cons)
+    site.renderer = r
+    site.operand = inner
+    return site
+
+
+def op_cdist_expanded(call, ctx):
+    """`torch.cdist(a, b)` -> `sqrt(|a|² + |b|² - 2 a bᵀ)`, the expanded squared distance that cancels."""
+    q, _, _ = resolve(call, ctx)
+    if q != "torch.cdist":
+        return None
+    b = bind(call, ["x1", "x2", "p", "compute_mode"])
+    if not b or "x1" not in b or "x2" not in b or ("p" in b and not is_lit(b["p"], 2, 2.0)):
+        return None
+    r = Renderer("torch", ctx.imports)
+    x1, x2 = f"({ctx.text(b['x1'])})", f"({ctx.text(b['x2'])})"
+    prod = (f"{x1}.pow(2).sum(-1, keepdim=True) + {x2}.pow(2).sum(-1, keepdim=True).transpose(-2, -1)"
+            f" - 2 * {x1} @ {x2}.transpose(-2, -1)")
+    site = Site("cdist_expanded", "torch", call, prod, r.sqrt("{p}"))
+    site.renderer = r
+    site.operand = b["x1"]
+    return site
+
+
+OPERATORS.update({
+    "sqrt_floor": (Operator("sqrt_floor", ("NUM407",)), op_sqrt_floor),
+    "acos_edge": (Operator("acos_edge", ("NUM406",)), op_acos_edge),
+    "cdist_expanded": (Operator("cdist_expanded", ("NUM302",)), op_cdist_expanded),
+})
+CALL_NAMES.update({
+    "sqrt_floor": ("sqrt",),
+    "acos_edge": ("acos", "arccos", "asin", "arcsin"),
+    "cdist_expanded": ("cdist",),
+})
 
 
 # --------------------------------------------------------------------------- finding sites

@@ -292,6 +292,233 @@ def small_eps(ctx: Context, node: cst.BaseExpression) -> bool:
     (`sigmoid(x) + 1e-3` is more often a floor the code means, like a minimum scale)."""
     value = ctx.value(node)
     return is_eps(ctx, node) and (value.constant is None or value.constant <= 1e-4)
+# -- domain and division (issue 14): values inside a domain only in exact arithmetic ---------------
+
+def _arg(term: Term, name: str):
+    arg = term.args.get(name)
+    return arg.node if arg is not None and not arg.synthetic else None
+
+
+def _sum_of_squares(ctx: Context, node: cst.BaseExpression, depth: int = 0) -> bool:
+    """`x**2 + y**2 + z**2`, `sum(v**2)`, `(v * v).sum()`: a squared length."""
+    if depth > 6:
+        return False
+    if "variance" in ctx.value(node).tags:
+        return True
+    term = ctx.term(node)
+    if term is None:
+        return False
+    if term.op == "square":
+        return True
+    if term.op == "add":
+        x, y = _arg(term, "x"), _arg(term, "y")
+        return x is not None and y is not None and _sum_of_squares(ctx, x, depth + 1) and _sum_of_squares(ctx, y, depth + 1)
+    return False
+
+
+def _length(ctx: Context, node: cst.BaseExpression, depth: int = 0) -> bool:
+    """A vector length, guarded or not: `norm(v)`, `sqrt(x**2 + y**2)`, `hypot`, a product of
+    lengths (`|a| |b|`), a length floored or plus an epsilon (the ratio is still a cosine)."""
+    if depth > 6:
+        return False
+    if {"norm"} & ctx.value(node).tags:
+        return True
+    term = ctx.term(node)
+    if term is None:
+        return False
+    x = _arg(term, "x")
+    if term.op in ("norm", "hypot"):
+        return True
+    if term.op == "sqrt":
+        return x is not None and _sum_of_squares(ctx, x)
+    if term.op == "mul":
+        y = _arg(term, "y")
+        return x is not None and y is not None and _length(ctx, x, depth + 1) and _length(ctx, y, depth + 1)
+    if term.op in ("clamp", "clamp_min", "maximum", "add") and x is not None:
+        y = _arg(term, "y")
+        return _length(ctx, x, depth + 1) or (term.op in ("maximum", "add") and y is not None and _length(ctx, y, depth + 1))
+    return False
+
+
+def _unit_vector(ctx: Context, node: cst.BaseExpression) -> bool:
+    """Rows of unit length: `normalize(v)`, singular vectors, `v / norm(v)`."""
+    if ctx.value(node).unit_norm:
+        return True
+    term = ctx.term(node)
+    if term is not None and term.op == "div":
+        y = _arg(term, "y")
+        return y is not None and _length(ctx, y)
+    return False
+
+
+def rounded_unit(ctx: Context, node: cst.BaseExpression) -> bool:
+    """A cosine computed by hand: in [-1, 1] in exact arithmetic only, so rounding can step past
+    ±1 — a cosine similarity, `dot / (|a| |b|)`, a component over the length (`z / r`), a dot
+    product of unit vectors (`(u * v).sum(-1)`, `u @ v.T` after `normalize`). A clamp ends it."""
+    value = ctx.value(node)
+    if "cosine" in value.tags:
+        return True
+    if value.range.within(-1.0, 1.0):
+        return False  # clamped, or a tanh: inside exactly
+    node = ctx.expression(node)
+    if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.MatrixMultiply):
+        return _unit_vector(ctx, node.left) and _unit_vector(ctx, _untransposed(node.right))
+    term = ctx.term(node)
+    if term is None:
+        return False
+    if term.op == "div":
+        y = _arg(term, "y")
+        return y is not None and _length(ctx, y)
+    if term.op == "sum":
+        x = _arg(term, "x")
+        product = ctx.term(x) if x is not None else None
+        if product is not None and product.op == "mul":
+            a, b = _arg(product, "x"), _arg(product, "y")
+            return a is not None and b is not None and _unit_vector(ctx, a) and _unit_vector(ctx, b)
+    if term.op == "matmul":
+        a, b = _arg(term, "x"), _arg(term, "y")
+        return a is not None and b is not None and _unit_vector(ctx, a) and _unit_vector(ctx, _untransposed(b))
+    return False
+
+
+def _untransposed(node: cst.BaseExpression) -> cst.BaseExpression:
+    """`v.T`, `v.t()`, `v.transpose(-1, -2)`, `v.mT`: the value transposed."""
+    for _ in range(4):
+        if isinstance(node, cst.Attribute) and node.attr.value in ("T", "mT"):
+            node = node.value
+        elif (isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute)
+              and node.func.attr.value in ("t", "transpose", "permute", "swapaxes")):
+            node = node.func.value
+        else:
+            break
+    return node
+
+
+def exactly_one(ctx: Context, node: cst.BaseExpression) -> bool:
+    """The literal 1 or -1 (a clamp bound at the edge of acos's domain)."""
+    value = ctx.value(node).constant
+    return value is not None and abs(value) == 1.0
+
+
+def expanded_square_distance(ctx: Context, node: cst.BaseExpression) -> bool:
+    """`|a|² + |b|² - 2 a·b` in any order: a squared distance expanded so that it cancels, and
+    rounding makes it slightly negative where the points coincide."""
+    candidates = [ctx.expression(node)]
+    # the sum seen through ops that keep its elements (`d = d[...]`, `d.reshape(...)`)
+    candidates += [p.node for p in ctx.value(node).producers if p.op in ("add", "sub") and p.node is not None]
+    return any(_expanded(ctx, candidate) for candidate in candidates[:4])
+
+
+def _expanded(ctx: Context, node: cst.BaseExpression) -> bool:
+    terms = []
+    if not _flatten_sum(ctx, node, 1, terms, 0):
+        return False
+    squares = [t for sign, t in terms if sign > 0 and _sum_of_squares(ctx, t)]
+    crosses = [t for sign, t in terms if sign < 0 and _cross_term(ctx, t)]
+    return len(squares) >= 2 and len(crosses) >= 1
+
+
+def _flatten_sum(ctx: Context, node, sign: int, out: list, depth: int) -> bool:
+    if depth > 6 or len(out) > 6:
+        return False
+    if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, (cst.Add, cst.Subtract)):
+        right = -sign if isinstance(node.operator, cst.Subtract) else sign
+        return (_flatten_sum(ctx, ctx.expression(node.left), sign, out, depth + 1)
+                and _flatten_sum(ctx, ctx.expression(node.right), right, out, depth + 1))
+    if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Minus):
+        return _flatten_sum(ctx, node.expression, -sign, out, depth + 1)
+    coefficient = _coefficient(ctx, node)
+    if coefficient is not None and coefficient[0] < 0:
+        out.append((-sign, node))  # `-2 * ab`: the sign of a negative literal factor
+        return True
+    out.append((sign, node))
+    return True
+
+
+def _coefficient(ctx: Context, node):
+    """`c * x`, `x * c`, and `(c * a) @ b` (`2 * a @ b.T` parses so): the literal c and the rest."""
+    if not isinstance(node, cst.BinaryOperation):
+        return None
+    if isinstance(node.operator, cst.Multiply):
+        for a, b in ((node.left, node.right), (node.right, node.left)):
+            c = ctx.value(a).constant
+            if c is not None:
+                return c, b
+    if isinstance(node.operator, cst.MatrixMultiply):
+        inner = _coefficient(ctx, node.left)
+        if inner is not None:
+            return inner[0], node
+    return None
+
+
+def _cross_term(ctx: Context, node) -> bool:
+    """`2 * a @ b.T`, `2 * (a * b).sum(-1)`, `2 * torch.mm(a, b.t())`, `-2 * ...`."""
+    coefficient = _coefficient(ctx, ctx.expression(node))
+    return coefficient is not None and abs(coefficient[0]) == 2 and _product(ctx, coefficient[1])
+
+
+def _product(ctx: Context, node) -> bool:
+    node = ctx.expression(node)
+    if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.MatrixMultiply):
+        return True
+    term = ctx.term(node)
+    if term is None:
+        return False
+    if term.op == "matmul":
+        return True
+    if term.op == "sum":
+        x = _arg(term, "x")
+        inner = ctx.term(x) if x is not None else None
+        return inner is not None and inner.op == "mul"
+    return False
+
+
+def can_be_negative(ctx: Context, node: cst.BaseExpression) -> bool:
+    """The code shows the value takes negative values: a Gaussian draw, a tanh, a value shifted by
+    its max, a negative literal. (Not any difference — `1 - alpha_bar` is one the code keeps
+    positive — nor a negation: `sqrt(-d[d < 0])` negates values the code selected negative.)"""
+    value = ctx.value(node)
+    if value.range.nonnegative:
+        return False
+    if value.constant is not None:
+        return value.constant < 0
+    if value.shift is not None or value.range.hi < 0:
+        return True
+    return value.made_by("normal", "tanh")
+
+
+def neg_inf_filled(ctx: Context, node: cst.BaseExpression) -> bool:
+    """Some path's value is a selection that writes -inf into some entries: `masked_fill(m,
+    float("-inf"))`, `where(m, x, -inf)` — a row where every entry is selected is all -inf."""
+    for producer in ctx.value(node).producers:
+        if producer.op not in ("masked_fill", "where") or producer.node is None:
+            continue
+        term = ctx.analysis.viewer.view(producer.node)
+        if term is None:
+            continue
+        for name in ("value", "x", "y"):
+            arg = term.args.get(name)
+            if arg is not None and _neg_inf(ctx, arg.node):
+                return True
+    return False
+
+
+def _neg_inf(ctx: Context, node: cst.BaseExpression) -> bool:
+    """`-inf` in any spelling: `float("-inf")`, `-np.inf`, `-float("inf")`, `-math.inf`."""
+    if ctx.value(node).constant == -float("inf"):
+        return True
+    term = ctx.analysis.viewer.view(node)
+    if term is None or term.op != "neg" or "x" not in term.args:
+        return False
+    inner = term.args["x"].node
+    view = ctx.analysis.viewer.view(inner)
+    return (view is not None and view.op == "inf") or ctx.value(inner).constant == float("inf")
+
+
+def fractional(ctx: Context, node: cst.BaseExpression) -> bool:
+    """A literal exponent (or a name holding one) that is not an integer: `0.3`, `1.5`, `1 / 3`."""
+    value = ctx.value(node).constant
+    return value is not None and not float(value).is_integer()
 
 
 PREDICATES: Dict[str, Callable[..., bool]] = {
@@ -315,6 +542,13 @@ PREDICATES: Dict[str, Callable[..., bool]] = {
     "vanishes_in_half": vanishes_in_half,
     "half_precision": half_precision,
     "small_eps": small_eps,  # the log/exp family (issue 14)
+    # domain and division (issue 14)
+    "rounded_unit": rounded_unit,
+    "exactly_one": exactly_one,
+    "expanded_square_distance": expanded_square_distance,
+    "can_be_negative": can_be_negative,
+    "fractional": fractional,
+    "neg_inf_filled": neg_inf_filled,
 }
 
 
