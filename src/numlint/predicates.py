@@ -331,6 +331,10 @@ def rounds_to_one(ctx: Context, node: cst.BaseExpression, like=None, unknown=Non
     value = ctx.value(node).constant
     if value is None or not 0 < 1 - value:
         return False
+    if like is not None:
+        r = ctx.value(like).range  # a value that never reaches 1 (a `rand` draw, in [0, 1)) needs no bound
+        if r.hi < 1 or (r.hi == 1 and not r.hi_closed):
+            return False
     dtypes = ctx.value(like).dtypes if like is not None else frozenset({UNKNOWN_DTYPE})
     candidates = {d for d in dtypes if d in RESOLUTION}
     if (UNKNOWN_DTYPE in dtypes or not dtypes) and unknown in RESOLUTION:
