@@ -923,6 +923,62 @@ def op_acos_clamp(call, ctx):
     return site
 
 
+
+# -- issue 14, precision family (NUM505, NUM506) ------------------------------------------------------
+
+def op_fp16_mask(call, ctx):
+    """A finfo mask fill before a softmax -> the same fill with `-1e9` on the value made float16
+    (`x.half()`): the finite stand-in that is -inf in half precision (NUM505)."""
+    site = op_finfo_mask(call, ctx)
+    if site is None or site.fw not in ("torch", "numpy", "jax"):
+        return None
+    q, m, recv = resolve(call, ctx)
+    half = "{x}.half()" if site.fw == "torch" else "{x}.astype('float16')"
+    if m:  # x.masked_fill(mask, finfo.min): the receiver is the value
+        receiver = ctx.text(recv)
+        if isinstance(recv, (ast.BinOp, ast.BoolOp, ast.IfExp, ast.Compare, ast.UnaryOp)):
+            receiver = f"({receiver})"
+        args = [ctx.text(call.args[0]), "{p}"] + [f"{k.arg}={ctx.text(k.value)}" for k in call.keywords]
+        cons = f"{half.format(x=receiver)}.{m}({', '.join(args)})"
+    else:
+        parts = [ctx.text(a) for a in call.args]
+        pos = 1 if FINFO_NEG.match(parts[1].strip()) else 2
+        other = 2 if pos == 1 else 1
+        parts[pos] = "{p}"
+        parts[other] = half.format(x=f"({parts[other]})")
+        cons = f"{ctx.text(call.func)}({', '.join(parts)})"
+    out = Site("fp16_mask", site.fw, call, "-1e9", cons, scalar=True)
+    out.renderer = site.renderer
+    out.operand = site.operand
+    out.needs_softmax_after = True
+    return out
+
+
+def op_absorbed_clip(call, ctx):
+    """`clamp(p, eps, 1 - eps)` with a named eps (torch, JAX: float32 by default) -> the upper
+    bound written `1 - 1e-8`, which is 1.0 in float32 (NUM506)."""
+    q, m, recv = resolve(call, ctx)
+    name = (q or m or "").rsplit(".", 1)[-1]
+    if name not in ("clamp", "clip"):
+        return None
+    fw = framework_of(q) if q else method_fw(ctx, ["torch"])
+    if fw not in ("torch", "jax"):
+        return None
+    args = list(call.args) + [k.value for k in call.keywords]
+    for i, a in enumerate(args):
+        if (isinstance(a, ast.BinOp) and isinstance(a.op, ast.Sub) and is_lit(a.left, 1, 1.0)
+                and not is_lit(a.right)):
+            texts = [ctx.text(x) for x in call.args] + [f"{k.arg}={{p}}" if k.value is a else f"{k.arg}={ctx.text(k.value)}"
+                                                        for k in call.keywords]
+            if i < len(call.args):
+                texts[i] = "{p}"
+            site = Site("absorbed_clip", fw, call, "1 - 1e-8", f"{ctx.text(call.func)}({', '.join(texts)})", scalar=True)
+            site.renderer = Renderer(fw, ctx.imports)
+            site.operand = recv if m else (call.args[0] if call.args else a)
+            return site
+    return None
+
+
 OPERATORS: Dict[str, Tuple[Operator, Callable]] = {
     "logsumexp": (Operator("logsumexp", ("NUM101",)), op_logsumexp),
     "log_softmax": (Operator("log_softmax", ("NUM102", "NUM203")), op_log_softmax),
@@ -952,6 +1008,9 @@ OPERATORS: Dict[str, Tuple[Operator, Callable]] = {
     "acos_clamp": (Operator("acos_clamp", ("NUM405",)), op_acos_clamp),
     "finfo_eps": (Operator("finfo_eps", (), ("absorption", "dtype-eps"), written=False), op_finfo_eps),
     "finfo_floor": (Operator("finfo_floor", (), ("absorption", "dtype-eps"), written=False), op_finfo_floor),
+    # issue 14, precision family
+    "fp16_mask": (Operator("fp16_mask", ("NUM505",)), op_fp16_mask),
+    "absorbed_clip": (Operator("absorbed_clip", ("NUM506",)), op_absorbed_clip),
 }
 BINOP_OPERATORS = {"clamp_div", "finfo_eps"}
 # The last name of a call that each operator looks at (so a file is walked once, not once per operator).
@@ -979,6 +1038,8 @@ CALL_NAMES: Dict[str, Tuple[str, ...]] = {
     "clipped_logsigmoid": ("logsigmoid", "log_sigmoid", "log_expit"),
     "acos_clamp": ("acos", "arccos"),
     "finfo_floor": ("clamp", "clamp_min", "clip", "maximum"),
+    "fp16_mask": ("masked_fill", "masked_fill_", "where"),
+    "absorbed_clip": ("clamp", "clip"),
 }
 FILE_TRIGGERS = {"clamp_div": ("clamp", "maximum", "eps"), "finfo_eps": ("finfo",)}
 

@@ -700,6 +700,7 @@ class FileFlow:
             return events
         events = []
         if isinstance(small, cst.Assign):
+            _bind_array_namespace(self.imports, small)
             events.extend(self._expression(small.value))
             for target in small.targets:
                 events.extend(self._targets(target.target, small, ASSIGN, small.value))
@@ -1020,3 +1021,26 @@ def collect(module: cst.Module, package: Optional[str] = None) -> FileFlow:
     flow.imports.package = package
     flow.walk_module(module)
     return flow
+
+
+# -- issue 14: the array API's namespace variable -------------------------------------------------
+# `xp = array_namespace(x)` (array-api-compat, SciPy), `xp, _ = get_namespace(x)` (scikit-learn),
+# `xp = x.__array_namespace__()`: the name stands for the array's namespace, bound to the
+# pseudo-module `array_api` (bindings/array_api.py) unless the file imports a module under it.
+_NAMESPACE_FUNCTIONS = frozenset({"array_namespace", "get_namespace", "get_array_namespace", "__array_namespace__"})
+
+
+def _bind_array_namespace(imports, small: cst.Assign) -> None:
+    value = small.value
+    if not isinstance(value, cst.Call):
+        return
+    func = value.func
+    name = func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else None
+    if name not in _NAMESPACE_FUNCTIONS:
+        return
+    for target in small.targets:
+        node = target.target
+        if isinstance(node, (cst.Tuple, cst.List)) and node.elements:
+            node = node.elements[0].value  # scikit-learn: `xp, is_array_api = get_namespace(x)`
+        if isinstance(node, cst.Name) and node.value not in imports.aliases:
+            imports.aliases[node.value] = "array_api"

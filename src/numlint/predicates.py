@@ -552,6 +552,43 @@ PREDICATES: Dict[str, Callable[..., bool]] = {
 }
 
 
+# -- precision family (NUM505-NUM519): fp16 overflow, absorption next to 1 ------------------------
+from numlint.values import FLOAT64, RESOLUTION, UNKNOWN_DTYPE  # noqa: E402
+
+# float16 rounds a number of magnitude 65520 or more to infinity (65504 is its largest finite one).
+_FP16_OVERFLOW = 65520.0
+
+
+def overflows_in_half(ctx: Context, node: cst.BaseExpression) -> bool:
+    """A finite literal (or a name holding one: `NEAR_INF = 1e9`) whose magnitude float16 rounds
+    to infinity: `-1e9`, `-1e4 * 10`, `-float(1e20)`."""
+    value = ctx.value(node).constant
+    return value is not None and _FP16_OVERFLOW <= abs(value) < float("inf")
+
+
+def rounds_to_one(ctx: Context, node: cst.BaseExpression, like=None, unknown=None) -> bool:
+    """A literal just below 1 (`1 - 1e-8`, `1 - eps` with `eps = 1e-10`) that rounds to exactly
+    1.0 in a dtype the array `like` may have; where the code does not show its dtype, in the
+    dtype `unknown` names (`float32`: the float default of torch, JAX, TensorFlow), if any."""
+    value = ctx.value(node).constant
+    if value is None or not 0 < 1 - value:
+        return False
+    if like is not None:
+        r = ctx.value(like).range  # a value that never reaches 1 (a `rand` draw, in [0, 1)) needs no bound
+        if r.hi < 1 or (r.hi == 1 and not r.hi_closed):
+            return False
+    dtypes = ctx.value(like).dtypes if like is not None else frozenset({UNKNOWN_DTYPE})
+    candidates = {d for d in dtypes if d in RESOLUTION}
+    if (UNKNOWN_DTYPE in dtypes or not dtypes) and unknown in RESOLUTION:
+        candidates.add(unknown)
+    # below 1 the spacing is half the machine epsilon: 1 - d rounds to 1 once d < eps / 4
+    return any(1 - value < RESOLUTION[d] / 4 for d in candidates if d != FLOAT64)
+
+
+PREDICATES["overflows_in_half"] = overflows_in_half
+PREDICATES["rounds_to_one"] = rounds_to_one
+
+
 # Predicates that can only hold in a text containing one of these words: they count as a
 # pattern's trigger names (see `prefilter`).
 REQUIRED_WORDS: Dict[str, FrozenSet[str]] = {"half_precision": HALF_WORDS | {"autocast"}}

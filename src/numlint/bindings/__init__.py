@@ -228,8 +228,10 @@ def check_tables(frameworks: Mapping[str, FrameworkTables]) -> None:
 
 def _load_all() -> Dict[str, FrameworkTables]:
     from numlint.bindings import jax, keras, math, numpy, scipy, tensorflow, torch
+    from numlint.bindings import array_api, cupy, mlx, paddle, theano  # issue 14: namespaces added later
 
     frameworks = [load_framework(m) for m in (numpy, scipy, math, torch, tensorflow, keras, jax)]
+    frameworks += [load_framework(m) for m in (cupy, array_api, mlx, paddle, theano)]
     tables = {f.name: f for f in frameworks}
     check_tables(tables)
     return tables
@@ -262,7 +264,7 @@ for _framework in FRAMEWORKS.values():
     ACTIVATIONS.update(_framework.layers.get("activations", {}))
 
 # Method name -> bindings of the frameworks that have it, in framework preference order.
-METHOD_PREFERENCE = ("torch", "jax", "numpy", "tensorflow")
+METHOD_PREFERENCE = ("torch", "jax", "numpy", "tensorflow", "cupy", "paddle")
 METHODS: Dict[str, List[Binding]] = {}
 for _name in METHOD_PREFERENCE:
     if _name in FRAMEWORKS:

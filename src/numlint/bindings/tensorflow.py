@@ -163,3 +163,20 @@ RENDER.update({
     "abs": [Render(function="tensorflow.abs")],
     "sum": [Render(function="tensorflow.reduce_sum")],
 })
+# -- issue 14: tf.experimental.numpy, NumPy's API on TensorFlow tensors ------------------------------
+RENAME.update({"x1": "x", "x2": "y", "a_min": "min", "a_max": "max"})
+for _name, _row in {
+    "exp": ("exp", "x"), "log": ("log", "x"), "log1p": ("log1p", "x"), "expm1": ("expm1", "x"),
+    "sqrt": ("sqrt", "x"), "square": ("square", "x"), "abs": ("abs", "x"), "tanh": ("tanh", "x"),
+    "arccos": ("acos", "x"), "arcsin": ("asin", "x"), "isnan": ("isnan", "x"),
+    "power": ("pow", "x1, x2"), "add": ("add", "x1, x2"), "subtract": ("sub", "x1, x2"),
+    "multiply": ("mul", "x1, x2"), "divide": ("div", "x1, x2"), "true_divide": ("div", "x1, x2"),
+    "logaddexp": ("logaddexp", "x1, x2"), "hypot": ("hypot", "x1, x2"), "maximum": ("maximum", "x1, x2"),
+    "sum": ("sum", "a, axis, dtype, keepdims"), "mean": ("mean", "a, axis, dtype, out, keepdims"),
+    "max": ("max", "a, axis, keepdims"), "amax": ("max", "a, axis, out, keepdims"),
+    "var": ("var", "a, axis, dtype, out, ddof, keepdims"), "std": ("std", "a, axis, keepdims"),
+    "clip": ("clamp", "a, a_min, a_max"), "where": ("where", "condition, x, y"), "matmul": ("matmul", "x1, x2"),
+}.items():
+    FUNCTIONS[f"tensorflow.experimental.numpy.{_name}"] = _row
+del _name, _row
+DTYPES.update({f"tensorflow.experimental.numpy.{name}": name for name in ("float16", "bfloat16", "float32", "float64")})
