@@ -181,8 +181,5 @@ attn = softmax(scores, axis=-1)
     assert [f.code for f in _findings(text)] == ["NUM505"]
 
 
-@pytest.mark.xfail(strict=True, reason="prefilter.FRAMEWORK_WORDS does not list the new modules yet "
-                                       "(prefilter.py is outside this branch's files): a file that imports "
-                                       "only paddle, mlx, cupy or theano is skipped before parsing")
 def test_a_file_that_imports_only_a_new_framework_is_checked():
     assert [f.code for f in _findings("import paddle\nc = paddle.log(paddle.nn.functional.softmax(x, axis=-1))\n")] == ["NUM102"]

@@ -25,6 +25,7 @@ from typing import Dict, List, Optional, Set, Tuple, Union
 import libcst as cst
 
 from numlint import bindings
+from numlint.bindings.array_api import NAMESPACE_FUNCTIONS
 from numlint.imports import ImportTable
 
 Candidate = Union[cst.Call, cst.BinaryOperation, cst.UnaryOperation, cst.Comparison]
@@ -1027,7 +1028,6 @@ def collect(module: cst.Module, package: Optional[str] = None) -> FileFlow:
 # `xp = array_namespace(x)` (array-api-compat, SciPy), `xp, _ = get_namespace(x)` (scikit-learn),
 # `xp = x.__array_namespace__()`: the name stands for the array's namespace, bound to the
 # pseudo-module `array_api` (bindings/array_api.py) unless the file imports a module under it.
-_NAMESPACE_FUNCTIONS = frozenset({"array_namespace", "get_namespace", "get_array_namespace", "__array_namespace__"})
 
 
 def _bind_array_namespace(imports, small: cst.Assign) -> None:
@@ -1036,7 +1036,7 @@ def _bind_array_namespace(imports, small: cst.Assign) -> None:
         return
     func = value.func
     name = func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else None
-    if name not in _NAMESPACE_FUNCTIONS:
+    if name not in NAMESPACE_FUNCTIONS:
         return
     for target in small.targets:
         node = target.target

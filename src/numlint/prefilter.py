@@ -24,10 +24,16 @@ import ast
 import re
 from typing import AbstractSet, Dict, FrozenSet, List, Optional, Sequence, Set
 
+from numlint.bindings import MODULE_FRAMEWORK
+from numlint.bindings.array_api import NAMESPACE_FUNCTIONS
 from numlint.rules import OPERATOR_OPS, POWER_HALF, Rule
 
-# A file that mentions none of these cannot hold a hazard we know.
-FRAMEWORK_WORDS = frozenset({"numpy", "torch", "tensorflow", "jax", "scipy", "keras", "math", "statistics"})
+# A file that mentions none of these cannot hold a hazard we know: the top-level module of every
+# binding (a new binding is checked without a change here) and the calls that return an array
+# API namespace (`xp = array_namespace(x)`: code that never names its framework).
+FRAMEWORK_WORDS = frozenset(
+    {module.split(".")[0] for module in MODULE_FRAMEWORK if module != "array_api"} | NAMESPACE_FUNCTIONS
+)
 
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _POWER_HALF = re.compile(r"\*\*\s*\(?\s*(?:0?\.5|1\s*/\s*2)\b")

@@ -11,6 +11,9 @@ from numlint.bindings import Render
 
 FRAMEWORK = "array_api"
 MODULES = ("array_api",)
+# The calls that return an array's namespace: `xp = array_namespace(x)` (array-api-compat, SciPy),
+# `xp, _ = get_namespace(x)` (scikit-learn), `xp = x.__array_namespace__()`.
+NAMESPACE_FUNCTIONS = frozenset({"array_namespace", "get_namespace", "get_array_namespace", "__array_namespace__"})
 RENAME = {"x1": "x", "x2": "y", "correction": "ddof", "condition": "condition"}
 
 _UNARY = "x, /"
