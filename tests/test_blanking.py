@@ -90,3 +90,17 @@ def test_cli_fixes_a_file_whose_idle_last_function_is_followed_by_comments(tmp_p
     assert "libcst does not reproduce" not in result.stdout
     assert (tmp_path / "m.py").read_text() == text.replace(
         "torch.log(torch.sum(torch.exp(x), dim=1))", "torch.logsumexp(x, dim=1)")
+
+
+def test_operator_only_patterns_keep_the_units_that_write_their_operator():
+    # NUM408's `$x ** $p` and NUM404's `$i / ($a + $b - $i)` have no trigger names: they used to
+    # turn blanking off for every file. Now a unit is kept when it writes the root operator.
+    operator_only = [r for r in RULES if any(not p.triggers for p in r.patterns)]
+    assert operator_only, "the test needs a rule written with operators only"
+    text = ("import torch\n\n\ndef idle():\n    return 1\n\n\n"
+            "def iou(inter, a, b):\n    return inter / (a + b - inter)\n\n\n"
+            "def root(x, p):\n    return (x - 1) ** p\n")
+    reduced = prefilter.reduce(text, RULES)
+    assert "return 1" not in reduced
+    assert "inter / (a + b - inter)" in reduced and "(x - 1) ** p" in reduced
+    assert len(reduced.splitlines()) == len(text.splitlines())

@@ -293,3 +293,49 @@ def test_fix_never_reaches_into_another_function():
     """)
     outcome = fix_text(code, lambda t: check_text(t, RULES), True)
     assert outcome.text == code
+
+
+# -- sums built with `+=` ---------------------------------------------------------------------------
+
+def test_a_sum_accumulated_in_a_loop_is_a_sum_of_its_terms():
+    code, row, fix, help_text = only("""
+        import numpy as np
+
+        def combine(log_values):
+            r = 0.0
+            for x in log_values:
+                r += np.exp(x)
+            return np.log(r)
+    """)
+    assert (code, row, fix) == ("NUM101", 8, None) and "line 7" in help_text
+
+
+def test_running_sums_set_in_one_method_and_read_in_another():
+    assert found("""
+        import math
+
+        class Stats:
+            def __init__(self):
+                self.n = 0
+                self.s = 0.0
+                self.s2 = 0.0
+
+            def add(self, x):
+                self.n += 1
+                self.s += x
+                self.s2 += x * x
+
+            def var(self):
+                m = self.s / self.n
+                return self.s2 / self.n - m * m
+    """) == [("NUM301", 17)]
+
+
+@pytest.mark.parametrize("body", [
+    "r = 0.0\nr += np.exp(a)\ny = np.log(r)\n",  # one term, no loop: a log of an exp
+    "r = 0.0\nfor x in xs:\n    r += np.exp(x)\n    r *= 0.5\ny = np.log(r)\n",  # not only additions
+    "r = 1.0\nfor x in xs:\n    r += np.exp(x)\ny = np.log(r)\n",  # starts from 1, not 0
+    "r = 0.0\nfor x in xs:\n    r += np.exp(x - m)\ny = m + np.log(r)\n",  # max-shifted terms
+])
+def test_what_is_not_a_plain_sum_of_exps_is_silent(body):
+    assert [c for c, _ in found("import numpy as np\nm = max(xs)\n" + body) if c == "NUM101"] == []

@@ -200,6 +200,37 @@ class Analysis:
             return self.origins(node, path)
         return ()
 
+    def accumulations(self, node: cst.BaseExpression) -> Tuple[Origin, ...]:
+        """The terms of a sum built by `+=`: `r = 0.0` then `r += exp(x)` in a loop, or
+        `self.total = 0.0` in `__init__` and `self.total += x` in `update`, hold `sum(...)` of
+        what is added (each `+=` gives one Origin, its added expression). Only when every other
+        definition reaching `node` is a 0 and every `+=` adds to nothing but those and itself."""
+        if isinstance(node, cst.Name):
+            definitions = self.definitions(node)
+        elif isinstance(node, cst.Attribute):
+            definitions = self._attribute_definitions(node)
+        else:
+            return ()
+        added = [d for d in definitions if d.kind == AUGMENTED and isinstance(d.value, cst.AugAssign)
+                 and isinstance(d.value.operator, cst.AddAssign)]
+        if not added:
+            return ()
+        known = set(map(id, definitions))
+        for d in definitions:
+            if d.kind == AUGMENTED and d in added:
+                continue
+            if d.kind != ASSIGN or d.path or d.value is None or number(d.value) != 0:
+                return ()
+        for d in added:
+            base = d.base
+            if d.attribute and d.scope.owner_class is not None:
+                base = tuple(o for o in d.scope.owner_class.attributes.get(d.name, ()) if o is not d)
+            if not base or any(id(b) not in known for b in base):
+                return ()
+            if not d.attribute and d not in base:
+                return ()  # not in a loop: `r = 0; r += x` is x
+        return tuple(Origin(d.value.value, d.value_scope or d.scope, d, "accumulated") for d in added)
+
     def _attribute_definitions(self, node: cst.Attribute) -> Tuple[Definition, ...]:
         """`self.attr` in a method (every assignment in the class), or `obj.attr` of an instance
         of a class of this file."""
@@ -457,6 +488,9 @@ class Analysis:
             if node.value in _KEYWORDS:
                 return _KEYWORDS[node.value]
             return self._imported_value(node)
+        accumulated = self.accumulations(node)
+        if accumulated:  # a sum built in a loop holds its terms, not the 0 it starts from
+            return join_all(self.value_of_definition(origin.definition) for origin in accumulated)
         return join_all(self.value_of_definition(d) for d in read.definitions
                         if d.kind != IMPORT) if any(d.kind != IMPORT for d in read.definitions) else self._imported_value(node)
 

@@ -268,6 +268,15 @@ class Matcher:
             if self._match(pattern, origin.value, attempt, origin.scope, True):
                 env.adopt(attempt)
                 return True
+        if pattern.op == "sum":  # a sum built by `+=` in a loop or across methods
+            for origin in self.analysis.accumulations(node):
+                attempt = env.copy()
+                attempt.through.append((node, origin))
+                attempt.advice = attempt.advice or "the value is summed with `+=`; apply the stable form where it is summed"
+                term = Term("sum", origin.value, {"x": Arg(origin.value, False)}, "function")
+                if self._match_term(pattern, term, attempt, origin.scope, True):
+                    env.adopt(attempt)
+                    return True
         from numlint.analysis import Origin
 
         for producer in self.analysis.value(node).producers:

@@ -29,6 +29,8 @@ SAFETIES = (SAFE, UNSAFE, DISPLAY_ONLY)
 OPERATOR_OPS = _OPERATOR_OPS = frozenset({"add", "sub", "mul", "div", "neg", "pow", "square", "eq", "ne", "is", "is_not", "not"})
 # `x ** 0.5` spells sqrt without a name: the prefilter sees it as this pseudo-identifier.
 POWER_HALF = "**0.5"
+# A pseudo-word for `+=` in a text: a sum may be built by accumulating (`r += exp(x)` in a loop).
+ACCUMULATE = "+="
 
 
 class RuleError(ValueError):
@@ -118,7 +120,8 @@ def _ops_in(pattern: Pattern) -> List[str]:
 
 def _triggers(pattern: Pattern) -> Tuple[FrozenSet[str], ...]:
     ops = sorted({op for op in _ops_in(pattern) if op not in _OPERATOR_OPS})
-    return tuple(bindings.spellings_of(op) | ({POWER_HALF} if op == "sqrt" else set()) for op in ops)
+    extra = {"sqrt": {POWER_HALF}, "sum": {ACCUMULATE}}
+    return tuple(bindings.spellings_of(op) | extra.get(op, set()) for op in ops)
 
 
 def _condition_words(conditions) -> Tuple[FrozenSet[str], ...]:
