@@ -286,3 +286,63 @@ def test_acos_at_the_clamp_bounds():
         c = torch.tensor([bound, -bound], dtype=torch.float32, requires_grad=True)
         torch.acos(c).sum().backward()
         assert bool(torch.isfinite(c.grad).all()) is finite
+
+
+# -- the stable forms, in the half precisions the thresholds are about ------------------------------
+#
+# Just past each float16/bfloat16 threshold above, the rule's torch examples fail and their fixed
+# forms (or, for rules that advise instead of fixing, the form the help names) hold, against a
+# float64 reference.
+
+def _run(code: str, **inputs):
+    namespace = dict(inputs)
+    exec(compile(code, "<example>", "exec"), namespace)
+    return namespace
+
+
+def _torch_examples(code: str):
+    return [e for e in RULES[code].examples if e.framework == "torch" and e.bad and e.fixed]
+
+
+HALF = ("float16", "bfloat16")
+
+
+@pytest.mark.parametrize("dtype", HALF)
+def test_num111_atanh_in_half_precision(dtype):
+    x = torch.tensor([1e-4, -1e-4, 2e-5, 0.5], dtype=getattr(torch, dtype))  # below 2.4e-4 (bf16: 2e-3)
+    exact = np.arctanh(x.double().numpy())
+    for example in _torch_examples("NUM111"):
+        bad, fixed = _run(example.bad, x=x)["y"], _run(example.fixed, x=x)["y"]
+        assert (bad[:3] == 0).all() and bad.dtype == x.dtype
+        assert np.allclose(fixed.double().numpy(), exact, rtol=1e-2)
+
+
+@pytest.mark.parametrize("dtype, x", [("float16", [12.0, -12.0, 20.0, 0.5]), ("bfloat16", [90.0, -95.0, 0.5])])
+def test_num112_log_cosh_in_half_precision(dtype, x):
+    x = torch.tensor(x, dtype=getattr(torch, dtype))  # past 11.8 (bf16: 89.4)
+    exact = np.log(np.cosh(x.double().numpy()))
+    for example in _torch_examples("NUM112"):
+        bad, fixed = _run(example.bad, x=x)["loss"], _run(example.fixed, x=x)["loss"]
+        assert torch.isinf(bad[:-1]).all()
+        assert torch.isfinite(fixed).all() and np.allclose(fixed.double().numpy(), exact, rtol=1e-2, atol=1e-2)
+
+
+@pytest.mark.parametrize("log_w", [[12.0, 0.0, 0.0], [-18.0, -18.0, -18.0]])
+def test_num113_logsumexp_minus_log_n_in_float16(log_w):
+    """Past float16's 11.1 and -17.3: the help's `logsumexp(x) - log(n)` is finite and right."""
+    log_w = torch.tensor(log_w, dtype=torch.float16)
+    exact = scipy.special.logsumexp(log_w.double().numpy()) - math.log(len(log_w))
+    for example in RULES["NUM113"].examples:
+        if example.framework == "torch" and example.bad:
+            assert torch.isinf(_run(example.bad, log_w=log_w[:, None] if "dim=0" in example.bad else log_w)["bound"]).all()
+    stable = torch.logsumexp(log_w, 0) - math.log(len(log_w))
+    assert stable.dtype == torch.float16 and math.isclose(float(stable), exact, rel_tol=1e-2)
+
+
+def test_num507_upcast_before_exp():
+    """Past 11.09 the float16 exp is inf; upcast first, as the help says, and it is not."""
+    [example] = [e for e in RULES["NUM507"].examples if e.framework == "torch" and e.bad]
+    log_rate = torch.tensor([11.1, 12.0, -3.0])
+    assert torch.isinf(_run(example.bad + "r = rate(log_rate)\n", log_rate=log_rate)["r"][:2]).all()
+    upcast = log_rate.half().float().exp()
+    assert torch.isfinite(upcast).all() and np.allclose(upcast.numpy(), np.exp(log_rate.half().double().numpy()), rtol=1e-6)
