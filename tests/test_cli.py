@@ -29,8 +29,8 @@ def test_findings_exit_1_with_concise_lines(project):
     assert result.returncode == 1, result.stderr
     path = os.path.join("pkg", "model.py")
     assert result.stdout.splitlines() == [
-        f"{path}:6:11: NUM101 `log(sum(exp(x)))` overflows to inf once any x > 88.7 (float32) and is -inf when every x < -103",
-        f"{path}:8:12: NUM102 `log(softmax(x))` is -inf once a probability underflows (float32: logit gap > 103), and its gradient is lost well before",
+        f"{path}:6:11: NUM101 `log(sum(exp(x)))` overflows to inf once any x > 88.7 (float32) and is -inf when every x < -104",
+        f"{path}:8:12: NUM102 `log(softmax(x))` is -inf once a probability underflows (float32: logit gap > 104), and its gradient is lost well before",
         # the same summary as the full format ends with (issue 12)
         "Found 2 findings in 1 file (2 files checked).",
         "[*] 2 fixable with `numlint check --fix`.",

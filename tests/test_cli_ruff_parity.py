@@ -16,7 +16,7 @@ from samples import CLEAN, HAZARDS
 
 ROOT = Path(__file__).resolve().parents[1]
 LSE = "import torch\ny = torch.log(torch.sum(torch.exp(x), dim=1))\n"
-MESSAGE_101 = "`log(sum(exp(x)))` overflows to inf once any x > 88.7 (float32) and is -inf when every x < -103"
+MESSAGE_101 = "`log(sum(exp(x)))` overflows to inf once any x > 88.7 (float32) and is -inf when every x < -104"
 
 
 def numlint(*args, cwd, input=None, env=None):

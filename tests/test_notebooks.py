@@ -82,9 +82,9 @@ def test_a_softmax_in_one_cell_logged_in_another_is_found(tmp_path):
     assert result.returncode == 1
     assert out(result).splitlines() == [
         "nb.ipynb:cell 3:1:13: NUM102 `log(softmax(x))` is -inf once a probability underflows "
-        "(float32: logit gap > 103), and its gradient is lost well before",
+        "(float32: logit gap > 104), and its gradient is lost well before",
         "nb.ipynb:cell 4:1:7: NUM101 `log(sum(exp(x)))` overflows to inf once any x > 88.7 (float32) "
-        "and is -inf when every x < -103",
+        "and is -inf when every x < -104",
     ]
 
 
@@ -206,7 +206,7 @@ def test_a_cell_that_does_not_parse_is_reported_and_the_others_checked_and_fixed
     assert out(result).splitlines() == [
         "nb.ipynb:cell 2:1:5: error: cannot parse this cell (not checked): invalid syntax",
         "nb.ipynb:cell 3:1:5: NUM101 `log(sum(exp(x)))` overflows to inf once any x > 88.7 (float32) "
-        "and is -inf when every x < -103",
+        "and is -inf when every x < -104",
     ]
     run("--fix", "nb.ipynb", cwd=tmp_path)
     cells = json.loads(path.read_text(encoding="utf-8"))["cells"]

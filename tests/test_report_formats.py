@@ -27,9 +27,9 @@ from numlint.rules import registry
 
 from samples import FIXED, HAZARDS  # noqa: E402
 BROKEN = "import torch\ndef f(:\n    return torch.log(torch.sum(torch.exp(x)))\n"
-MSG101 = "`log(sum(exp(x)))` overflows to inf once any x > 88.7 (float32) and is -inf when every x < -103"
+MSG101 = "`log(sum(exp(x)))` overflows to inf once any x > 88.7 (float32) and is -inf when every x < -104"
 MSG102 = (
-    "`log(softmax(x))` is -inf once a probability underflows (float32: logit gap > 103), "
+    "`log(softmax(x))` is -inf once a probability underflows (float32: logit gap > 104), "
     "and its gradient is lost well before"
 )
 SCHEMA = json.loads((Path(__file__).parent / "data" / "sarif-schema-2.1.0.json").read_text(encoding="utf-8"))

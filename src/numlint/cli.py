@@ -588,19 +588,33 @@ def _shown(lines):
 
 
 @main.command("rules")
-@click.option("--output-format", type=click.Choice(["text", "json", "markdown"]), default="text", show_default=True,
-              help="markdown: the full rule reference, as in docs/rules.md.")
-def list_rules(output_format: str) -> None:
+@click.option("--output-format", type=click.Choice(["text", "json", "markdown", "readme"]), default="text", show_default=True,
+              help="markdown: the full rule reference, as in docs/rules.md; readme: README.md's rule table.")
+@click.option("--update", "update", type=click.Path(dir_okay=False), default=None,
+              help="Write the output into this file instead of printing it: for readme, between the file's "
+                   "rule-table marker lines (the rest of the file is kept); otherwise the whole file.")
+def list_rules(output_format: str, update: Optional[str]) -> None:
     """List every rule: code, name, fix availability and summary."""
-    from numlint.explain import rules_json, rules_markdown, rules_table
+    from numlint.explain import rules_json, rules_markdown, rules_readme, rules_table, update_readme
 
     try:
         rules = registry()
     except RuleError as exc:
         _fail(str(exc))
         return
-    render = {"json": rules_json, "markdown": rules_markdown, "text": rules_table}[output_format]
-    _write_out(lambda: click.echo(render(rules), nl=False))
+    render = {"json": rules_json, "markdown": rules_markdown, "readme": rules_readme, "text": rules_table}[output_format]
+    if update is None:
+        _write_out(lambda: click.echo(render(rules), nl=False))
+        return
+    try:
+        text = render(rules)
+        if output_format == "readme":
+            with open(update, encoding="utf-8", newline="") as handle:
+                text = update_readme(handle.read(), text)
+        with open(update, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        _fail(f"{update}: {exc.strerror if isinstance(exc, OSError) and exc.strerror else exc}")
 
 
 @main.command("test-rule")

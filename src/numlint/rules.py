@@ -278,7 +278,9 @@ EXAMPLE_KEYS: Dict[str, Callable] = {
     "framework": lambda v, what: _one_of(*sorted(bindings.FRAMEWORKS))(v, what),
     "bad": _text, "fixed": _text, "good": _text, "title": _line, "result": _line,
 }
-DOCS_KEYS: Dict[str, Callable] = {"what": _text, "why": _text, "fix-safety": _text, "references": _string_list}
+DOCS_KEYS: Dict[str, Callable] = {"what": _text, "why": _text, "fix-safety": _text, "references": _string_list,
+                                  # README's rule table (`numlint rules --output-format readme`): one line of markdown each
+                                  "finds": _line, "stable-form": _line}
 NUMERIC_KEYS: Dict[str, Callable] = {
     "ordinary": _cases, "extreme": _cases, "gradient": _boolean, "scalar": _boolean,
     "extreme-check": _one_of(*_EXTREME_CHECKS),
