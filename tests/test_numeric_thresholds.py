@@ -143,6 +143,11 @@ def _log_exp(xp, x):
     return xp.isinf(xp.log(xp.exp(x)))
 
 
+def _log_det_inf(xp, x):
+    tanh = torch.tanh if xp.name == "torch" else np.tanh
+    return xp.isinf(xp.log(1 - tanh(x) ** 2))
+
+
 EXP_OVERFLOWS = boundary(lambda xp, x: xp.isinf(xp.exp(x)), F32, 80, 100)  # 88.72: log(finfo.max)
 ROW = lambda x: [x, 0.0, 0.0]  # one large value among ordinary ones
 ALL = lambda x: [x, x, x]  # every value this small
@@ -222,6 +227,10 @@ CLAIMS = [
     Claim("NUM506", "float16 2.4e-4", "2.4e-4", boundary(lambda xp, v: v == 1, F16, 1e-5, 1e-2, lambda d: [1 - d])),
     Claim("NUM506", "bfloat16 2e-3", "2e-3",
           boundary(lambda xp, v: v == 1, "bfloat16", 1e-5, 1e-1, lambda d: [1 - d]), ("torch",)),
+    # tanh rounds to 1, so 1 - tanh(x)**2 is 0: PyTorch's float32 tanh at 9.01, NumPy's at 10.0
+    Claim("NUM115", "|x| > 9 (float32 in PyTorch", "9", boundary(_log_det_inf, F32, 5, 15), ("torch",)),
+    Claim("NUM115", "NumPy: 10", "10", boundary(_log_det_inf, F32, 5, 15), ("numpy",)),
+    Claim("NUM115", "float16: 4.5", "4.5", boundary(_log_det_inf, F16, 2, 8), ("torch",)),
     Claim("NUM507", "once x > 11.09", "11.09", boundary(lambda xp, x: xp.isinf(xp.exp(x)), F16, 10, 13)),
     Claim("NUM507", "largest number is 65504", "65504",
           lambda xp: float(np.finfo(np.float16).max) if xp.name == "numpy" else torch.finfo(torch.float16).max),

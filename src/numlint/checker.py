@@ -189,8 +189,9 @@ class FileChecker:
             term = viewer.view(site.node)
             if term is None:
                 continue
+            matched: Set[str] = set()  # one finding per rule and node: the first pattern that matches
             for rule, pattern in by_root.get(term.op, ()):
-                if rule.code in failed:
+                if rule.code in failed or rule.code in matched:
                     continue
                 try:
                     env = matcher.match(pattern.match, site.node, site.scope)
@@ -214,7 +215,7 @@ class FileChecker:
                     errors.append(_rule_crash(rule, exc))
                     continue
                 hits.append(_Hit(rule, pattern, site.node, site.scope, env))
-                break  # one finding per rule and node: the first pattern that matches
+                matched.add(rule.code)
         if hits and self.parsed is not None and self.module.code.rstrip() != self.parsed.rstrip():
             # libcst's tree does not reproduce the text it parsed, so its positions (and any fix
             # placed by them) cannot be trusted. libcst_text.py handles the cases we know. (libcst

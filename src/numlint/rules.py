@@ -493,9 +493,13 @@ def load_rules(directories: Iterable[Path] = ()) -> Dict[str, Rule]:
     """Every rule in the built-in folder and the given extra folders, by code."""
     found: Dict[str, Rule] = {}
     names: Dict[str, str] = {}
+    seen = set()
     for directory in [builtin_rules_dir(), *directories]:
         if not directory.is_dir():
             raise RuleError(f"{directory}: rule folder not found")
+        if directory.resolve() in seen:
+            continue  # the built-in folder named again (`numlint test-rule rules/*.toml` in a clone)
+        seen.add(directory.resolve())
         for path in sorted(directory.glob("*.toml")):
             rule = load_rule(path)
             if rule.code in found:
