@@ -130,3 +130,14 @@ def test_a_summary_is_data_not_code(tmp_path):
     assert decode({"producers": [{"op": 3}], "callee": {"kind": "__import__"}, "range": ["a", None, 1, 2, 3]}).producers == ()
     value = decode({"callee": {"kind": "function", "output": {"producers": [{"op": "sigmoid", "at": "m.py:3"}]}}})
     assert value.callee.output.producers[0].elsewhere == "m.py:3"
+
+
+def test_a_notebook_beside_a_module_reads_its_values(tmp_path):
+    write(tmp_path, {"model.py": MODEL})
+    cells = [["import torch.nn.functional as F\n", "from model import predict, logits\n"],
+             ["loss = F.binary_cross_entropy(predict(x, net), y)\n"],
+             ["fine = F.binary_cross_entropy_with_logits(logits(x, net), y)\n"]]
+    notebook = {"cells": [{"cell_type": "code", "metadata": {}, "execution_count": None, "outputs": [], "source": c}
+                          for c in cells], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    (tmp_path / "train.ipynb").write_text(json.dumps(notebook), encoding="utf-8")
+    assert [(name, code) for name, _, code, _, _ in check(tmp_path, "--no-cache")] == [("train.ipynb", "NUM203")]
