@@ -20,7 +20,7 @@ import pytest
 
 from numlint import prefilter
 from numlint.checker import check_text
-from numlint.rules import registry
+from numlint.rules import OPERATOR_WORDS, registry
 
 RULES = list(registry().values())
 HAZARD = "import torch\ny = torch.log(torch.sum(torch.exp(x), dim=1))\n"
@@ -94,8 +94,9 @@ def test_cli_fixes_a_file_whose_idle_last_function_is_followed_by_comments(tmp_p
 
 def test_operator_only_patterns_keep_the_units_that_write_their_operator():
     # NUM408's `$x ** $p` and NUM404's `$i / ($a + $b - $i)` have no trigger names: they used to
-    # turn blanking off for every file. Now a unit is kept when it writes the root operator.
-    operator_only = [r for r in RULES if any(not p.triggers for p in r.patterns)]
+    # turn blanking (and skipping) off for every file. Their operators' text is their trigger now.
+    words = set(OPERATOR_WORDS.values())
+    operator_only = [r for r in RULES if any(p.triggers and all(t & words for t in p.triggers) for p in r.patterns)]
     assert operator_only, "the test needs a rule written with operators only"
     text = ("import torch\n\n\ndef idle():\n    return 1\n\n\n"
             "def iou(inter, a, b):\n    return inter / (a + b - inter)\n\n\n"

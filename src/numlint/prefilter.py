@@ -11,8 +11,8 @@ parsing a file with libcst:
    own indentation), and its other lines become empty, so every kept line keeps its number and
    text and positions need no mapping. (A one-line definition becomes `def name(): pass`.)
 
-A pattern written with operators only (`$i / ($a + $b - $i)`) has no trigger names: a unit that
-writes its root operator (or calls the op by a name) counts as mentioning it.
+A pattern written with operators only (`$i / ($a + $b - $i)`, `$x ** $p`) is triggered by its root
+operator's text (`/`, `**`), a pseudo-word `identifiers` adds where the text has it.
 
 No finding can be lost: a pattern matches only through names its triggers list, except where the
 value analysis carries a value between units: so methods that assign attributes of `self` and the
@@ -27,10 +27,9 @@ import ast
 import re
 from typing import AbstractSet, Dict, FrozenSet, List, Optional, Sequence, Set
 
-from numlint import bindings
 from numlint.bindings import MODULE_FRAMEWORK
 from numlint.bindings.array_api import NAMESPACE_FUNCTIONS
-from numlint.rules import ACCUMULATE, OPERATOR_OPS, POWER_HALF, Rule
+from numlint.rules import ACCUMULATE, OPERATOR_OPS, OPERATOR_WORDS, POWER_HALF, Rule
 
 # A file that mentions none of these cannot hold a hazard we know: the top-level module of every
 # binding (a new binding is checked without a change here) and the calls that return an array
@@ -39,6 +38,7 @@ FRAMEWORK_WORDS = frozenset(
     {module.split(".")[0] for module in MODULE_FRAMEWORK if module != "array_api"} | NAMESPACE_FUNCTIONS
 )
 
+_OPERATOR_WORDS = frozenset(OPERATOR_WORDS.values())
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _POWER_HALF = re.compile(r"\*\*\s*\(?\s*(?:0?\.5|1\s*/\s*2)\b")
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
@@ -54,6 +54,7 @@ def identifiers(text: str) -> FrozenSet[str]:
         words.add(POWER_HALF)
     if ACCUMULATE in text:
         words.add(ACCUMULATE)
+    words.update(word for word in OPERATOR_WORDS.values() if word in text)
     return frozenset(words)
 
 
@@ -71,32 +72,26 @@ def reduce(text: str, rules: Sequence[Rule]) -> str:
     """`text` with the functions and methods that cannot matter blanked out, line for line."""
     triggers = set()
     operator_roots = False
-    anywhere: Set[str] = set()
     for rule in rules:
         for pattern in rule.patterns:
             if not pattern.triggers:
-                # written with operators only (`$i / ($a + $b - $i)`, `$x ** $p`): a unit may hold
-                # it wherever it writes its root operator (or calls the op by name: `torch.pow`)
-                if pattern.root not in OPERATOR_OPS:
-                    return text
-                anywhere.add(pattern.root)
-                triggers |= bindings.spellings_of(pattern.root)
-            for names in pattern.triggers:
+                return text  # a pattern with no op at all (`rules.py` gives every op a trigger)
+            named = [names for names in pattern.triggers if names.isdisjoint(_OPERATOR_WORDS)]
+            for names in named or pattern.triggers:  # operators only where nothing else names it
                 triggers |= names
             operator_roots = operator_roots or pattern.root in OPERATOR_OPS
-    return keep_only(text, triggers, operator_roots, frozenset(anywhere))
+    return keep_only(text, triggers, operator_roots)
 
 
-def keep_only(text: str, triggers: AbstractSet[str], operator_roots: bool = False,
-              anywhere: FrozenSet[str] = frozenset()) -> str:
-    """`text` with the functions and methods that mention none of `triggers` nor write an operator
-    of `anywhere` (and that kept code does not need, `_kept`) blanked out, line for line."""
+def keep_only(text: str, triggers: AbstractSet[str], operator_roots: bool = False) -> str:
+    """`text` with the functions and methods that mention none of `triggers` (and that kept code
+    does not need, `_kept`) blanked out, line for line."""
     try:
         tree = ast.parse(text)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return text  # libcst will parse (or report) the whole file
     lines = _LINE.findall(text)
-    units = _units(tree, lines, triggers, anywhere)
+    units = _units(tree, lines, triggers)
     kept = _kept(units, operator_roots)
     blanked = False
     for unit in units:
@@ -108,8 +103,7 @@ def keep_only(text: str, triggers: AbstractSet[str], operator_roots: bool = Fals
 class _Unit:
     """A top-level function or class, or a method: what it mentions, reads, calls and provides."""
 
-    def __init__(self, node, owner: "Optional[_Unit]", lines: List[str], triggers: AbstractSet[str],
-                 anywhere: AbstractSet[str] = frozenset()) -> None:
+    def __init__(self, node, owner: "Optional[_Unit]", lines: List[str], triggers: AbstractSet[str]) -> None:
         self.node = node
         self.owner = owner
         self.name = node.name
@@ -129,25 +123,19 @@ class _Unit:
                 (self.self_sets if isinstance(sub.ctx, ast.Store) else self.self_reads).add(sub.attr)
             elif isinstance(sub, ast.BinOp) and isinstance(sub.op, (ast.Div, ast.Sub, ast.Mult, ast.Pow)):
                 self.arithmetic = True
-                if anywhere and _OPERATORS.get(type(sub.op)) in anywhere:
-                    self.mentions = True
             elif isinstance(sub, ast.AugAssign) and isinstance(sub.target, ast.Attribute) \
                     and isinstance(sub.target.value, ast.Name) and sub.target.value.id == "self":
                 self.self_sets.add(sub.target.attr)
 
 
-_OPERATORS = {ast.Div: "div", ast.Sub: "sub", ast.Mult: "mul", ast.Pow: "pow"}
-
-
-def _units(tree: ast.Module, lines: List[str], triggers: AbstractSet[str],
-           anywhere: AbstractSet[str] = frozenset()) -> List[_Unit]:
+def _units(tree: ast.Module, lines: List[str], triggers: AbstractSet[str]) -> List[_Unit]:
     units = []
     for statement in tree.body:
         if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            unit = _Unit(statement, None, lines, triggers, anywhere)
+            unit = _Unit(statement, None, lines, triggers)
             units.append(unit)
             if isinstance(statement, ast.ClassDef):
-                units.extend(_Unit(member, unit, lines, triggers, anywhere) for member in statement.body
+                units.extend(_Unit(member, unit, lines, triggers) for member in statement.body
                              if isinstance(member, (ast.FunctionDef, ast.AsyncFunctionDef)))
     return units
 

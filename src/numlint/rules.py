@@ -31,6 +31,8 @@ OPERATOR_OPS = _OPERATOR_OPS = frozenset({"add", "sub", "mul", "div", "neg", "po
 POWER_HALF = "**0.5"
 # A pseudo-word for `+=` in a text: a sum may be built by accumulating (`r += exp(x)` in a loop).
 ACCUMULATE = "+="
+# Pseudo-words for operators, triggers of patterns written with operators only (`$x ** $p`).
+OPERATOR_WORDS = {"div": "/", "pow": "**", "mul": "*", "sub": "-"}
 
 
 class RuleError(ValueError):
@@ -119,9 +121,15 @@ def _ops_in(pattern: Pattern) -> List[str]:
 
 
 def _triggers(pattern: Pattern) -> Tuple[FrozenSet[str], ...]:
-    ops = sorted({op for op in _ops_in(pattern) if op not in _OPERATOR_OPS})
+    every = set(_ops_in(pattern))
+    ops = sorted(op for op in every if op not in _OPERATOR_OPS)
     extra = {"sqrt": {POWER_HALF}, "sum": {ACCUMULATE}}
-    return tuple(bindings.spellings_of(op) | extra.get(op, set()) for op in ops)
+    named = tuple(bindings.spellings_of(op) | extra.get(op, set()) for op in ops)
+    # An operator the pattern needs is its text (`/`, `**`) or a call of the op by name
+    # (`torch.div`): `0.5 * log((1 + x) / (1 - x))` needs a `/` in the file. (These sets are not
+    # used to keep functions from blanking when the pattern has names: `prefilter.reduce`.)
+    operators = tuple(bindings.spellings_of(op) | {OPERATOR_WORDS[op]} for op in sorted(every) if op in OPERATOR_WORDS)
+    return named + operators
 
 
 def _condition_words(conditions) -> Tuple[FrozenSet[str], ...]:
