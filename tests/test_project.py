@@ -91,12 +91,14 @@ def test_scripts_side_by_side_import_each_other(tmp_path):
 
 
 def test_a_module_name_two_files_could_be_is_not_guessed(tmp_path):
+    train = "import torch\nfrom model import probs\nloss = -torch.log(probs(x)).mean()\n"
     write(tmp_path, {
         "a/model.py": "import torch\ndef probs(x):\n    return torch.softmax(x, dim=-1)\n",
         "b/model.py": "import torch\ndef probs(x):\n    return x\n",
-        "a/train.py": "import torch\nfrom model import probs\nloss = -torch.log(probs(x)).mean()\n",
+        "a/train.py": train,  # run as a script: `model` is the one beside it (Python's sys.path[0])
+        "c/train.py": "\n" + train,  # neither is beside it (which one depends on how it is run): row 4
     })
-    assert check(tmp_path, "--no-cache") == []
+    assert [(row, code) for _, row, code, _, _ in check(tmp_path, "--no-cache")] == [(3, "NUM102")]
 
 
 def test_a_cached_result_goes_stale_when_the_module_it_imports_changes(tmp_path):
@@ -141,3 +143,18 @@ def test_a_notebook_beside_a_module_reads_its_values(tmp_path):
                           for c in cells], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
     (tmp_path / "train.ipynb").write_text(json.dumps(notebook), encoding="utf-8")
     assert [(name, code) for name, _, code, _, _ in check(tmp_path, "--no-cache")] == [("train.ipynb", "NUM203")]
+
+
+def test_two_copies_of_a_package_each_read_their_own_module(tmp_path):
+    helper = "import torch\n\ndef h(z):\n    return torch.softmax(z, dim=-1)\n"
+    train = "import torch\nfrom ._helpers import h\n\ndef f(z):\n    return torch.log(h(z))\n"
+    write(tmp_path, {
+        "a/pkg/__init__.py": "", "a/pkg/_helpers.py": helper, "a/pkg/train.py": train,
+        "b/pkg/__init__.py": "", "b/pkg/_helpers.py": "def h(z):\n    return z\n", "b/pkg/train.py": train,
+        "c/lib/__init__.py": "", "c/lib/model.py": "import torch\n\ndef p(z):\n    return torch.sigmoid(z)\n",
+        "tests/test_model.py": "import torch\nfrom lib.model import p\ny = torch.log(p(x))\n",
+    })
+    for args in (("--no-cache",), (), ()):  # cold, then cached twice
+        found = sorted((Path(name).name, row, code) for name, row, code, _, _ in check(tmp_path, *args))
+        # a/pkg/train.py's helper makes a softmax, b's copy does not; tests/ finds the one lib.model
+        assert found == [("test_model.py", 3, "NUM103"), ("train.py", 5, "NUM102")], args

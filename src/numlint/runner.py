@@ -195,41 +195,42 @@ def _across_modules(project, paths, results, todo, extras, cache, contents, rule
     for index in todo:
         result = results[index]
         for qualname in result.asked:
-            owner = project.owner(qualname)
+            owner = project.owner(qualname, index)
             if owner is not None and owner[1] != index:
                 wanted.setdefault(index, []).append((qualname, owner[0], owner[1]))
     if not wanted:
         return set()
-    summaries: Dict[str, dict] = {}
-    depends: Dict[str, Set[int]] = {}  # module -> the files its summary read, itself included
-    pending = sorted({module for items in wanted.values() for _, module, _ in items})
+    # Summaries by file: two roots may each have a `model.py` (project.py); an import means the
+    # one its own root has.
+    summaries: Dict[int, dict] = {}
+    depends: Dict[int, Set[int]] = {}  # module's file -> the files its summary read, itself included
+    pending = sorted({owner for items in wanted.values() for _, _, owner in items})
     rounds = 0
     while pending and rounds < 3:  # a module's summary may use another's: a few rounds, not a fixpoint
         rounds += 1
-        index_so_far = ProjectIndex(summaries)
         following = []
-        for module in pending:
-            file = project.modules[module]
-            summary, asked, used = _summary(project, paths, file, index_so_far, cache, contents, extras)
-            summaries[module] = summary
-            depends[module] = {file} | used
+        for file in pending:
+            summary, asked, used = _summary(project, paths, file, _index_near(project, summaries, file), cache,
+                                            contents, extras)
+            summaries[file] = summary
+            depends[file] = {file} | used
             for qualname in asked:
-                owner = project.owner(qualname)
-                if owner is not None and owner[0] not in summaries and owner[0] not in pending:
-                    following.append(owner[0])
+                owner = project.owner(qualname, file)
+                if owner is not None and owner[1] not in summaries and owner[1] not in pending:
+                    following.append(owner[1])
         pending = sorted(set(following))
-    index = ProjectIndex(summaries)
     rechecked: Set[int] = set()
     again: List[int] = []
     contexts: Dict[int, ModuleContext] = {}
     for file, items in wanted.items():
-        useful = [qualname for qualname, module, _ in items
-                  if interesting(summaries.get(module, {}), qualname[len(module) + 1:])]
-        used_files = set().union(*(depends.get(module, {owner}) for _, module, owner in items))
+        useful = [qualname for qualname, module, owner in items
+                  if interesting(summaries.get(owner, {}), qualname[len(module) + 1:])]
+        used_files = set().union(*(depends.get(owner, {owner}) for _, _, owner in items))
         extras.setdefault(file, {})["depends"] = {
             str(paths[i]): contents[i] for i in sorted(used_files) if i in contents}
         if useful:
             again.append(file)
+            index = _index_near(project, summaries, file)
             contexts[file] = ModuleContext(package=project.packages[file], project=index, words=index.words(useful))
     recheck_mode = Mode(unsafe=mode.unsafe)  # fixes never cross files: what comes from there is advice
     for file, result in zip(again, _run(paths, again, contexts, rules, selected, settings, recheck_mode, jobs, None,
@@ -241,6 +242,16 @@ def _across_modules(project, paths, results, todo, extras, cache, contents, rule
                                 source=before.source if before.source is not None else result.source)
         rechecked.add(file)
     return rechecked | set(wanted)
+
+
+def _index_near(project, summaries: Dict[int, dict], file: int) -> ProjectIndex:
+    """The summaries by module name as `file` imports them: its own root's modules, and the
+    modules of one file elsewhere in the run."""
+    by_name = {project.names[i]: summary for i, summary in summaries.items()
+               if project.names[i] in project.modules and project.modules[project.names[i]] == i}
+    root = project.roots[file]
+    by_name.update({project.names[i]: summary for i, summary in summaries.items() if project.roots[i] == root})
+    return ProjectIndex(by_name)
 
 
 _EXPORTED_WORDS: List[frozenset] = []
@@ -261,19 +272,19 @@ def _summary(project, paths, file: int, index, cache, contents, extras) -> Tuple
     if isinstance(stored, dict) and isinstance(stored.get("summary"), dict) and \
             _dependencies_unchanged({"depends": stored.get("depends", {})}, paths, contents):
         asked = {q for q in stored.get("asked", []) if isinstance(q, str)}
-        return stored["summary"], asked, {i for q in asked if (o := project.owner(q)) for i in (o[1],)}
+        return stored["summary"], asked, {i for q in asked if (o := project.owner(q, file)) for i in (o[1],)}
     try:
         text = read(path).text
     except source.SourceError:
         return {}, set(), set()
     if notebook.is_notebook(path):
         return {}, set(), set()
-    imported = {q for q in imports_in(text, project.packages[file]) if project.owner(q) is not None}
+    imported = {q for q in imports_in(text, project.packages[file]) if project.owner(q, file) is not None}
     if not imported and identifiers(text).isdisjoint(_exported_words()):
         return {"version": 1, "names": {}}, set(), set()  # nothing to tell: not parsed
     local_names = frozenset(q.rpartition(".")[2] for q in imported)
     summary, asked = summarize_text(text, project.packages[file], str(path), index, local_names)
-    used = {o[1] for q in asked if (o := project.owner(q)) is not None and o[1] != file}
+    used = {o[1] for q in asked if (o := project.owner(q, file)) is not None and o[1] != file}
     record = {"summary": summary, "asked": sorted(asked),
               "depends": {str(paths[i]): contents[i] for i in sorted(used) if i in contents}}
     extras.setdefault(file, {})["summary"] = record
