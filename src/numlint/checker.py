@@ -174,7 +174,8 @@ class FileChecker:
         self.rules = rules
         self.lines = LineIndex(text)
         self.shifts = shifts or {}  # columns libcst did not see, per row (libcst_text.py)
-        self.positions = Positions(module, memo)
+        self.positions = Positions(module, memo, self._top_level_of)
+        self.facts = None
         self._parents = None
 
     def run(self) -> Tuple[List[Finding], List[FileError]]:
@@ -252,6 +253,13 @@ class FileChecker:
             self.lines.offset(start.line, start.column + self.shifts.get(start.line, 0)),
             self.lines.offset(end.line, end.column + self.shifts.get(end.line, 0)),
         )
+
+    def _top_level_of(self, node: cst.CSTNode) -> Optional[cst.CSTNode]:
+        """The top-level function or class a candidate is in, from its scope (None at module level)."""
+        scope = self.facts.scope_of.get(id(node)) if self.facts is not None else None
+        while scope is not None and scope.parent is not None and scope.parent.parent is not None:
+            scope = scope.parent
+        return scope.node if scope is not None and scope.parent is not None else None
 
     def _edit(self, start: int, end: int, content: str) -> Edit:
         return Edit(start, end, content, self.lines.position(start), self.lines.position(end))

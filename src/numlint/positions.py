@@ -15,7 +15,7 @@ positions (relative to their first line) are not computed again.
 
 from __future__ import annotations
 
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Callable, Dict, FrozenSet, List, Optional, Sequence, Tuple
 
 import libcst as cst
 from libcst._position import CodePosition, CodeRange
@@ -42,6 +42,7 @@ class StatementMemo:
     def __init__(self) -> None:
         self._codes: Dict[int, Tuple[cst.CSTNode, str, str, str]] = {}
         self._ranges: Dict[int, Tuple[cst.CSTNode, str, str, Dict[cst.CSTNode, CodeRange]]] = {}
+        self._nodes: Dict[int, Tuple[cst.CSTNode, FrozenSet[int]]] = {}
 
     def code(self, module: cst.Module, node: cst.CSTNode) -> str:
         entry = self._codes.get(id(node))
@@ -53,6 +54,16 @@ class StatementMemo:
         code = "".join(state.tokens)
         self._codes[id(node)] = (node, module.default_indent, module.default_newline, code)
         return code
+
+    def relead(self, module: cst.Module, old: cst.BaseStatement, new: cst.BaseStatement) -> None:
+        """`new` is `old` with other leading lines: its code is theirs and the rest of `old`'s
+        (a statement's code begins with its leading lines), without generating it again."""
+        entry = self._codes.get(id(old))
+        if entry is None or entry[0] is not old:
+            return
+        skipped = sum(len(self.code(module, line)) for line in old.leading_lines)
+        code = "".join(self.code(module, line) for line in new.leading_lines) + entry[3][skipped:]
+        self._codes[id(new)] = (new, module.default_indent, module.default_newline, code)
 
     def ranges(self, module: cst.Module, node: cst.CSTNode) -> Dict[cst.CSTNode, CodeRange]:
         """Positions of every node in a top-level statement, its first line counted as line 1."""
@@ -67,10 +78,19 @@ class StatementMemo:
         self._ranges[id(node)] = (node, module.default_indent, module.default_newline, collected._computed)
         return collected._computed
 
+    def nodes(self, node: cst.CSTNode) -> FrozenSet[int]:
+        """The ids of the nodes of code in a statement (flow.subtree: not punctuation)."""
+        entry = self._nodes.get(id(node))
+        if entry is not None and entry[0] is node:
+            return entry[1]
+        found = frozenset(id(sub) for sub in subtree(node))
+        self._nodes[id(node)] = (node, found)
+        return found
+
     def keep_only(self, nodes: Sequence[cst.CSTNode]) -> None:
         """Forget every statement but `nodes` (the current module's)."""
         alive = {id(node) for node in nodes}
-        for table in (self._codes, self._ranges):
+        for table in (self._codes, self._ranges, self._nodes):
             for key in [key for key in table if key not in alive]:
                 del table[key]
 
@@ -78,14 +98,16 @@ class StatementMemo:
 class Positions:
     """Positions of a module's nodes (libcst's `PositionProvider` values), statement by statement."""
 
-    def __init__(self, module: cst.Module, memo: Optional[StatementMemo] = None) -> None:
+    def __init__(self, module: cst.Module, memo: Optional[StatementMemo] = None,
+                 hint: Optional[Callable[[cst.CSTNode], Optional[cst.CSTNode]]] = None) -> None:
         self.module = module
         self.memo = memo if memo is not None else StatementMemo()
+        self.hint = hint  # node -> the top-level statement that may hold it, or None
         self._first_lines: Optional[List[int]] = None  # per top-level statement: where its code starts
         # per statement index whose positions are computed: (its ranges from line 1, line offset)
         self._ranges: Dict[int, Tuple[Dict[cst.CSTNode, CodeRange], int]] = {}
-        self._owner: Dict[int, int] = {}  # id(node) -> index of its top-level statement, filled lazily
-        self._walked = 0  # statements whose nodes are in `_owner`
+        self._owner: Dict[int, int] = {}  # id(node) -> index of its statement, for computed statements
+        self._index: Optional[Dict[int, int]] = None  # id(top-level statement) -> its index
         self._whole = None  # libcst's positions of every node, if ever needed
 
     def code(self) -> str:
@@ -128,17 +150,21 @@ class Positions:
                          CodePosition(where.end.line + offset, where.end.column))
 
     def _index_of(self, node: cst.CSTNode) -> Optional[int]:
-        """The top-level statement holding `node`: the statements' nodes are listed in order
-        until it is found (a check asks about few nodes, mostly in few statements)."""
-        index = self._owner.get(id(node))
+        """The top-level statement holding `node`: the one `hint` names (the checker knows the
+        function or class of what it reports), else the first whose nodes include it."""
         body = self.module.body
-        while index is None and self._walked < len(body):
-            current = self._walked
-            for sub in subtree(body[current]):
-                self._owner[id(sub)] = current
-            self._walked += 1
-            index = self._owner.get(id(node))
-        return index
+        if self.hint is not None:
+            statement = self.hint(node)
+            if statement is not None:
+                if self._index is None:
+                    self._index = {id(s): i for i, s in enumerate(body)}
+                index = self._index.get(id(statement))
+                if index is not None and id(node) in self.memo.nodes(statement):
+                    return index
+        for index, statement in enumerate(body):
+            if id(node) in self.memo.nodes(statement):
+                return index
+        return None
 
     def _compute(self, index: int) -> None:
         if index in self._ranges:

@@ -28,7 +28,7 @@ whole text is parsed, as the first version was: the result is always that of a f
 from __future__ import annotations
 
 import re
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from typing import List, Optional, Sequence
 
 import libcst as cst
@@ -49,7 +49,7 @@ class Reparser:
         self._chunk_starts: List[int] = []  # per statement: its first row (leading rows included), 0-based
         self._code_starts: List[int] = []  # per statement: the first row of its code
         self._first_block = -1  # the first statement with an indented block (sets default_indent)
-        self.parsed_rows = 0  # rows libcst parsed for the last text (its size when parsed whole)
+        self.parsed_rows: Optional[int] = None  # rows libcst parsed for the last text (all when parsed whole)
 
     def parse(self, text: str) -> cst.Module:
         """`libcst.parse_module(text)`, raising what it raises."""
@@ -61,12 +61,13 @@ class Reparser:
             module = None
         if module is None:
             module = cst.parse_module(text)
-            self.parsed_rows = len(rows)
             if not self._remember(module, rows, text):
                 self.forget()
+            self.parsed_rows = len(rows)
         return module
 
     def forget(self) -> None:
+        """Drop the previous version: the next text is parsed whole."""
         self.__init__()
 
     # -- the region an edit touched ---------------------------------------------------------------
@@ -85,15 +86,22 @@ class Reparser:
             same_tail += 1
         old_end, new_end = len(old_rows) - same_tail, len(rows) - same_tail  # changed: [start, end)
         shift = new_end - old_end
-        codes = self._code_starts
-        first = bisect_right(codes, start) - 1  # the statement whose code (or what follows it) changed
-        if first >= 0 and codes[first] == start and not (start < len(rows) and _starts_code(rows[start])):
-            first -= 1  # the change begins with a comment or blank row: the previous code may own it
+        chunks, codes = self._chunk_starts, self._code_starts
+        # Statements [first, last] are parsed again; the one after them keeps its code (and node)
+        # but its leading rows are decided again.
+        holder = bisect_right(chunks, start) - 1  # the statement whose rows the change begins in
+        if holder < 0:
+            return None  # in the module's header
+        first = holder
+        if start <= codes[holder] and not (start < len(rows) and _starts_code(rows[start])):
+            first -= 1  # a comment or blank row after the code before it: that code may own it
         if first <= self._first_block:
             return None  # the header, the first statements or the module's default indentation
-        last = bisect_right(codes, max(old_end - 1, start)) - 1
+        # The last statement whose code (or the rows after it) the change touches; an insertion
+        # right before a statement's code leaves that statement's code alone.
+        last = bisect_left(codes, old_end if old_end > start else start) - 1
         to_the_end = last + 1 == len(old.body)
-        begin = self._chunk_starts[first]
+        begin = chunks[first]
         end = len(rows) if to_the_end else codes[last + 1] + shift
         newline, indent = old.default_newline, old.default_indent
         before = f"if 1:{newline}{indent}pass{newline}pass{newline}"
@@ -119,6 +127,7 @@ class Reparser:
             following = old.body[last + 1]
             if not _same_lines(following.leading_lines, dummy.leading_lines):
                 following = following.with_changes(leading_lines=dummy.leading_lines)
+                self.memo.relead(old, old.body[last + 1], following)
             tail = (following, *old.body[last + 2:])
             changes = {}
         self.parsed_rows = end - begin
