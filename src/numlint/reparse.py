@@ -100,6 +100,17 @@ class Reparser:
         # The last statement whose code (or the rows after it) the change touches; an insertion
         # right before a statement's code leaves that statement's code alone.
         last = bisect_left(codes, old_end if old_end > start else start) - 1
+        module = self._region(rows, first, last, shift)
+        if module is None and last + 1 < len(old.body):
+            # What the change ends with may belong to the next statement (a decorator typed
+            # before a `def`): parse that one again too.
+            module = self._region(rows, first, last + 1, shift)
+        return module
+
+    def _region(self, rows: List[str], first: int, last: int, shift: int) -> Optional[cst.Module]:
+        """The module with statements [first, last] replaced by what the rows now hold there, and
+        the leading rows of the statement after them decided again; None if that cannot be done."""
+        old, chunks, codes = self._module, self._chunk_starts, self._code_starts
         to_the_end = last + 1 == len(old.body)
         begin = chunks[first]
         end = len(rows) if to_the_end else codes[last + 1] + shift

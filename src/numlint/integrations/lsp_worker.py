@@ -56,6 +56,7 @@ class Reply:
 # at most this many documents, and this many characters in all (the latest is always kept).
 KEPT_DOCUMENTS = 8
 KEPT_CHARACTERS = 1_048_576
+FULL_COLLECTION_EVERY = 50  # checks between full garbage collections in the worker
 
 
 class WorkerDied(Exception):
@@ -158,11 +159,20 @@ def main() -> int:
     sys.stdout = sys.stderr
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # a Ctrl-C in the editor's terminal is for the server
     engine = Engine()
+    # The garbage collector runs between checks, not during them: a check makes some hundred
+    # thousand objects, which started about 25 collections per check of a 2,000-line module (a
+    # fifth of its time), each also walking the trees kept for the next version. The youngest
+    # objects (all of the last check's) are collected once its reply is sent; everything now
+    # and then.
+    gc.disable()
+    checks = 0
     while True:
         request = _read_message(requests)
         if request is None:
             return 0
         _write_message(replies, engine.run(request))
+        checks += 1
+        gc.collect(2 if checks % FULL_COLLECTION_EVERY == 0 else 1)
 
 
 class ProcessWorker:
