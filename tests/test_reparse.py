@@ -122,8 +122,8 @@ EDITS = {
     # A comment indented under the last body now belongs to that function's block, not to `g`.
     "an indented comment after a body": (TWO_FUNCTIONS, ("    return x\n\n", "    return x\n    # more of f\n\n"), 9),
     "a blank row before an indented comment": (TWO_FUNCTIONS, ("    return x\n\n", "    return x\n\n    # f\n"), 9),
-    "a simple statement becomes a block": (TWO_FUNCTIONS.replace("\n\n# about g", "\n\nw = 2\n    # c\n# about g"),
-                                          ("w = 2\n", "if w:\n    pass\n"), 12),
+    "a simple statement becomes a block": (
+        TWO_FUNCTIONS.replace("\n\n# about g", "\n\nw = 2\n    # c\n# about g"), ("w = 2\n", "if w:\n    pass\n"), 12),
     "the last statement": (TWO_FUNCTIONS, ("z = 1\n", "z = torch.log(torch.sum(torch.exp(z), dim=1))\n"), 3),
     "comments at the end": (TWO_FUNCTIONS, ("z = 1\n", "z = 1\n\n# end\n    # indented end\n"), 6),
     "no newline at the end": (TWO_FUNCTIONS, ("z = 1\n", "z = 1"), 3),

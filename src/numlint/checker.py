@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Dict, FrozenSet, Iterable, List, Optional, Sequence, Set, Tuple
 
 import libcst as cst
+
 from numlint import flow, libcst_text, limits, prefilter, recursion
 from numlint.analysis import Analysis
 from numlint.flow import ASSIGN, Scope, children, subtree
