@@ -17,8 +17,8 @@ Sources:
   library   real modules of the pinned corpus (benchmarks/corpus.py) of about that size:
             transformers' apertus (484 lines), wav2vec2 (2,026) and keras' ops/numpy.py
             (10,033), which have no finding; skipped without the corpus
-  finding   the same modules with one hazard added at the end (a 2-line function): any finding
-            makes the check compute positions for the whole module (libcst's PositionProvider)
+  finding   the same modules with one hazard added at the end (a 2-line function): positions
+            are computed for the statements holding a finding (positions.py)
   script    examples/*.py (training scripts written to show hazards) stitched to the size,
             top-level names renamed per copy: a worst case of one finding per 13 lines; not
             measured above --script-max lines (a 10,000-line one takes about 10 s per check)
@@ -74,6 +74,7 @@ class Session:
         self.checks = 0  # "check #N" traces seen
         self.unread: List[tuple] = []  # messages read while waiting for another
         self.check_cpu: List[float] = []  # ms of CPU each check took in the worker (its own figure)
+        self.parsed_rows: List[int] = []  # rows libcst parsed in each check (the worker reuses the rest)
         threading.Thread(target=self._read, daemon=True).start()
 
     def _read(self) -> None:
@@ -96,6 +97,9 @@ class Session:
                 found = re.search(r"(\d+) ms CPU in the worker", message["params"]["message"])
                 if found:
                     self.check_cpu.append(float(found.group(1)))
+                rows = re.search(r"(\d+) rows parsed", message["params"]["message"])
+                if rows:
+                    self.parsed_rows.append(int(rows.group(1)))
             self.inbox.put((time.perf_counter(), message))
 
     def send(self, message: dict) -> float:
@@ -280,6 +284,7 @@ def measure(text: str, label: str, args, work: Path) -> Dict[str, object]:
         # Single edits: insert a statement, then take it out again (the text keeps its size).
         latencies, cpus, checks = [], [], []
         first_check = len(session.check_cpu)
+        first_parse = len(session.parsed_rows)
         for index in range(args.edits):
             version += 1
             cpu, counted = session.cpu(), session.checks
@@ -298,15 +303,16 @@ def measure(text: str, label: str, args, work: Path) -> Dict[str, object]:
             session.change(uri, version, line, 0, line + 1, 0, "")
             session.diagnostics(uri, version)
         result.update(edit_ms=latencies, edit_cpu_ms=cpus, edit_checks=checks,
-                      check_cpu_ms=session.check_cpu[first_check:])
+                      check_cpu_ms=session.check_cpu[first_check:], parsed_rows=session.parsed_rows[first_parse:])
 
         # Bursts: a line typed character by character, --gap seconds apart.
-        burst_latencies, burst_from_first, burst_cpus, burst_checks = [], [], [], []
+        burst_latencies, burst_from_first, burst_cpus, burst_checks, burst_gaps = [], [], [], [], []
         for burst in range(args.bursts):
             typed = f"b{burst % 10} = " + "9" * (args.burst_size - 5)
             time.sleep(0.2)
             cpu, counted = session.cpu(), session.checks
             first = None
+            sends = []
             for index, char in enumerate(typed[: args.burst_size]):
                 version += 1
                 if index == 0:
@@ -314,6 +320,7 @@ def measure(text: str, label: str, args, work: Path) -> Dict[str, object]:
                     first = sent
                 else:
                     sent = session.change(uri, version, line, index, line, index, char)
+                sends.append(sent)
                 if index < args.burst_size - 1:
                     time.sleep(args.gap)
             at, _ = session.diagnostics(uri, version)
@@ -322,11 +329,13 @@ def measure(text: str, label: str, args, work: Path) -> Dict[str, object]:
             time.sleep(0.05)
             burst_cpus.append(1000 * (session.cpu() - cpu))
             burst_checks.append(session.checks - counted)
+            # On a busy machine the client itself may pause longer than the debounce within a burst.
+            burst_gaps.append(1000 * max((b - a for a, b in zip(sends, sends[1:])), default=0.0))
             version += 1
             session.change(uri, version, line, 0, line + 1, 0, "")  # take the typed line out
             session.diagnostics(uri, version)
         result.update(burst_ms=burst_latencies, burst_from_first_ms=burst_from_first, burst_cpu_ms=burst_cpus,
-                      burst_checks=burst_checks)
+                      burst_checks=burst_checks, burst_gap_ms=burst_gaps)
 
         # Hover on the small document while the big one is being checked.
         hovers = []
@@ -356,8 +365,9 @@ def measure(text: str, label: str, args, work: Path) -> Dict[str, object]:
 
 def summary(result: Dict[str, object]) -> Dict[str, float]:
     out: Dict[str, float] = {"lines": result["lines"], "findings": result["findings"], "open_ms": result["open_ms"]}
-    for key in ("edit_ms", "edit_cpu_ms", "check_cpu_ms", "burst_ms", "burst_from_first_ms", "burst_cpu_ms", "hover_ms"):
-        values = result[key]
+    for key in ("edit_ms", "edit_cpu_ms", "check_cpu_ms", "parsed_rows", "burst_ms", "burst_from_first_ms",
+                "burst_cpu_ms", "hover_ms"):
+        values = result.get(key)
         if values:
             out[f"{key}_median"] = statistics.median(values)
             out[f"{key}_p90"] = percentile(values, 0.9)
@@ -414,8 +424,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     print(f"\nnumlint server latency, worker={args.worker}; load average {load_before[0]:.2f} before, "
           f"{load_after[0]:.2f} after; other processes used {others if others is not None else float('nan'):.0f} "
           f"CPU s of {wall * (os.cpu_count() or 1):.0f} over {wall:.0f} s")
-    header = ("source", "lines", "open", "edit med", "edit p90", "edit CPU", "check CPU", "burst med", "burst p90", "burst CPU",
-              "checks/burst", "hover med", "hover max")
+    header = ("source", "lines", "open", "edit med", "edit p90", "edit CPU", "check CPU", "rows parsed", "burst med",
+              "burst p90", "burst CPU", "checks/burst", "hover med", "hover max")
     print("| " + " | ".join(header) + " |")
     print("|" + "|".join("---" if i == 0 else "---:" for i in range(len(header))) + "|")
     for row in rows:
@@ -423,12 +433,20 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             row["source"], f"{row['lines']:,}", f"{row['open_ms']:.0f}",
             f"{row['edit_ms_median']:.0f}", f"{row['edit_ms_p90']:.0f}", f"{row['edit_cpu_ms_median']:.0f}",
             f"{row.get('check_cpu_ms_median', float('nan')):.0f}",
+            f"{row['parsed_rows_median']:.0f}" if "parsed_rows_median" in row else "—",
             f"{row['burst_ms_median']:.0f}", f"{row['burst_ms_p90']:.0f}", f"{row['burst_cpu_ms_median']:.0f}",
             f"{row['burst_checks_mean']:.1f} (max {row['burst_checks_max']})",
             f"{row.get('hover_ms_median', float('nan')):.0f}", f"{row.get('hover_ms_max', float('nan')):.0f}",
         ]) + " |")
+    for row in rows:
+        raw = row["raw"]
+        for checks, gap in zip(raw["burst_checks"], raw["burst_gap_ms"]):
+            if checks > 1:
+                print(f"{row['source']} {row['lines']:,}: a burst cost {checks} checks; the longest pause between "
+                      f"its edits was {gap:.0f} ms (the debounce is 30 ms)")
     print("(milliseconds, medians unless p90/max; edit and burst CPU: the server's and the worker's together;\n"
-          " check CPU: what the worker's own check took, as it reports it)")
+          " check CPU: what the worker's own check took, as it reports it; rows parsed: by libcst per single edit,\n"
+          " the worker reusing the previous version's tree for the rest)")
     if args.json:
         args.json.write_text(json.dumps({"worker": args.worker, "load": [load_before, load_after], "others_cpu_s": others,
                                          "wall_s": wall, "rows": rows}, indent=1))

@@ -315,3 +315,56 @@ def test_a_text_past_the_size_limit_is_one_diagnostic(server, project):
     [error] = server.open(path, LSE + "x = 1\n" * (MAX_DOCUMENT_CHARS // 6 + 1))
     assert error["message"].startswith("not checked: the text is 2.0 M characters")
     assert [d["code"] for d in server.change(path, LSE, 2)] == ["NUM101"]
+
+
+def test_edits_reuse_the_tree_and_publish_what_numlint_check_finds(server, project):
+    """The worker parses only what an edit touched (reparse.py); what it publishes after each
+    edit is exactly what `numlint check` finds in the same text."""
+    import re
+    from pathlib import Path
+
+    from numlint.checker import check_text
+    from numlint.config import find_pyproject, load_settings, select_rules
+    from numlint.rules import registry
+
+    settings = load_settings(find_pyproject(project), project)
+    every = registry(settings.rule_paths)
+    rules = [every[code] for code in sorted(select_rules(every, settings.select, settings.extend_select,
+                                                          settings.ignore))]
+    server.initialize(project, trace="messages")
+    path = project / "attention.py"
+    text = (Path(__file__).resolve().parents[1] / "examples" / "torch_contrastive_attention.py").read_text()
+    rows = text.count("\n")
+
+    def expected(current: str) -> list:
+        findings, _ = check_text(current, rules)
+        starts = [0] + [m.end() for m in re.finditer(r"\r\n|\r|\n", current)]
+        def at(row: int, column: int) -> tuple:
+            where = position(current, starts[row - 1] + column - 1)
+            return where["line"], where["character"]
+
+        return sorted((f.code, at(f.location.row, f.location.column), at(f.end_location.row, f.end_location.column))
+                      for f in findings)
+
+    def published(diagnostics: list) -> list:
+        return sorted((d["code"], (d["range"]["start"]["line"], d["range"]["start"]["character"]),
+                       (d["range"]["end"]["line"], d["range"]["end"]["character"])) for d in diagnostics)
+
+    assert published(server.open(path, text)) == expected(text)
+    last = text.splitlines()[-1]
+    steps = [
+        [change(rows, 0, rows, 0, f"\n\ndef extra(z):\n    return torch.log(torch.softmax(z, dim=-1))\n")],
+        [change(rows + 3, 0, rows + 3, 0, f"    w = {LSE_EXPR}\n")],  # into the new function
+        [change(rows + 3, 0, rows + 4, 0, "")],  # and out again
+        [change(rows - 1, 0, rows - 1, len(last), last + "  # edited")],
+    ]
+    version = 1
+    for edits in steps:
+        version += 1
+        server.send_change(path, edits, version)
+        for edit in edits:
+            text = apply_edits(text, [edit])
+        assert published(server.diagnostics(path.as_uri(), version)) == expected(text), edits
+    parsed = [int(m.group(1)) for m in re.finditer(r"(\d+) rows parsed", "\n".join(
+        message["params"]["message"] for message in server.seen if message.get("method") == "$/logTrace"))]
+    assert parsed and max(parsed[1:]) < rows / 2, parsed  # the edits were parsed in part

@@ -9,7 +9,6 @@ from dataclasses import dataclass, field
 from typing import Dict, FrozenSet, Iterable, List, Optional, Sequence, Set, Tuple
 
 import libcst as cst
-from libcst.metadata import MetadataWrapper, PositionProvider
 
 from numlint import flow, libcst_text, limits, prefilter, recursion
 from numlint.analysis import Analysis
@@ -17,6 +16,8 @@ from numlint.flow import ASSIGN, Scope, children, subtree
 from numlint.diagnostics import Edit, FileError, Finding, Fix, Position
 from numlint.ops import ELSEWHERE, LAYER_INPUT, Viewer, code
 from numlint.patterns import ABSENT, Env, Matcher, metavariables
+from numlint.positions import Positions, StatementMemo
+from numlint.reparse import Reparser
 from numlint.predicates import Context, holds
 from numlint.render import CannotRender, render, shown
 from numlint.rules import Rule, RulePattern
@@ -51,11 +52,14 @@ class ModuleContext:
 
 
 def check_text(text: str, rules: Sequence[Rule], line_noqa: bool = True,
-               context: Optional[ModuleContext] = None) -> Tuple[List[Finding], List[FileError]]:
+               context: Optional[ModuleContext] = None,
+               reuse: Optional[Reparser] = None) -> Tuple[List[Finding], List[FileError]]:
     """All findings of `rules` in a file's text (noqa applied), or the reason it could not be read.
 
     `line_noqa=False` keeps findings on lines with a `# noqa` comment, for a host (flake8) that
-    reads those comments itself; a `# numlint: noqa` file comment applies either way."""
+    reads those comments itself; a `# numlint: noqa` file comment applies either way. `reuse`
+    parses successive versions of one document, re-parsing only what changed (reparse.py: the
+    same tree, so the same findings)."""
     exempt = _file_exemptions(text)
     if exempt is True:
         return [], []
@@ -76,17 +80,19 @@ def check_text(text: str, rules: Sequence[Rule], line_noqa: bool = True,
     if refused is not None:
         return [], [FileError(refused[0], LineIndex(reduced).position(refused[1]))]
     parsed, shifts = libcst_text.for_libcst(reduced)
+    parse = reuse.parse if reuse is not None else cst.parse_module
     try:
         if limits.needs_a_deep_stack(depth):  # the calling thread's stack may be small
-            module = recursion.on_a_deep_stack(lambda: cst.parse_module(parsed))
+            module = recursion.on_a_deep_stack(lambda: parse(parsed))
         else:
-            module = cst.parse_module(parsed)
+            module = parse(parsed)
     except cst.ParserSyntaxError as exc:
         return [], [_syntax_error(text, exc)]
     except (RecursionError, MemoryError) as exc:  # absurdly deep or large expressions
         return [], [FileError(f"cannot parse: {type(exc).__name__}")]
     def run() -> Tuple[List[Finding], List[FileError]]:
-        return FileChecker(text, module, rules, shifts, line_noqa, parsed, context).run()
+        return FileChecker(text, module, rules, shifts, line_noqa, parsed, context,
+                           reuse.memo if reuse is not None else None).run()
 
     try:
         return run()
@@ -117,13 +123,14 @@ def summarize_text(text: str, package: Optional[str] = None, place_name: str = "
         def run():
             facts = flow.collect(module, package)
             analysis = Analysis(facts, Viewer(facts.imports), project)
-            positions = {}
+            positions = Positions(module)
 
             def place(node) -> Optional[str]:
-                if not positions:
-                    positions.update(MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider))
-                where = positions.get(node)
-                return f"{place_name}:{where.start.line}" if where is not None else place_name or None
+                try:
+                    where = positions[node]
+                except KeyError:
+                    return place_name or None
+                return f"{place_name}:{where.start.line}"
 
             return summarize(analysis, place), analysis.asked
 
@@ -158,7 +165,8 @@ def _file_exemptions(text: str):
 
 class FileChecker:
     def __init__(self, text: str, module: cst.Module, rules: Sequence[Rule], shifts: Optional[Dict[int, int]] = None,
-                 line_noqa: bool = True, parsed: Optional[str] = None, context: Optional[ModuleContext] = None) -> None:
+                 line_noqa: bool = True, parsed: Optional[str] = None, context: Optional[ModuleContext] = None,
+                 memo: Optional[StatementMemo] = None) -> None:
         self.text = text
         self.context = context
         self.line_noqa = line_noqa
@@ -167,7 +175,8 @@ class FileChecker:
         self.rules = rules
         self.lines = LineIndex(text)
         self.shifts = shifts or {}  # columns libcst did not see, per row (libcst_text.py)
-        self._positions = None
+        self.positions = Positions(module, memo, self._top_level_of)
+        self.facts = None
         self._parents = None
 
     def run(self) -> Tuple[List[Finding], List[FileError]]:
@@ -216,7 +225,7 @@ class FileChecker:
                     continue
                 hits.append(_Hit(rule, pattern, site.node, site.scope, env))
                 matched.add(rule.code)
-        if hits and self.parsed is not None and self.module.code.rstrip() != self.parsed.rstrip():
+        if hits and self.parsed is not None and self.positions.code().rstrip() != self.parsed.rstrip():
             # libcst's tree does not reproduce the text it parsed, so its positions (and any fix
             # placed by them) cannot be trusted. libcst_text.py handles the cases we know. (libcst
             # drops whitespace at the very end — blank lines, `\r` line ends: harmless, ignored.)
@@ -238,15 +247,21 @@ class FileChecker:
 
     # -- positions ------------------------------------------------------------------------------
     def span(self, node: cst.CSTNode) -> Tuple[int, int]:
-        if self._positions is None:
-            # Positions are only needed once something is found, so most files never pay for them.
-            self._positions = MetadataWrapper(self.module, unsafe_skip_copy=True).resolve(PositionProvider)
-        where = self._positions[node]
+        # Positions are only needed once something is found, and only for the top-level
+        # statements that hold what is reported (positions.py).
+        where = self.positions[node]
         start, end = where.start, where.end
         return (
             self.lines.offset(start.line, start.column + self.shifts.get(start.line, 0)),
             self.lines.offset(end.line, end.column + self.shifts.get(end.line, 0)),
         )
+
+    def _top_level_of(self, node: cst.CSTNode) -> Optional[cst.CSTNode]:
+        """The top-level function or class a candidate is in, from its scope (None at module level)."""
+        scope = self.facts.scope_of.get(id(node)) if self.facts is not None else None
+        while scope is not None and scope.parent is not None and scope.parent.parent is not None:
+            scope = scope.parent
+        return scope.node if scope is not None and scope.parent is not None else None
 
     def _edit(self, start: int, end: int, content: str) -> Edit:
         return Edit(start, end, content, self.lines.position(start), self.lines.position(end))

@@ -28,15 +28,16 @@ _PREFIX = re.compile(r"[A-Z]+")
 
 
 def check_text(text: str, rules: Sequence[Rule], line_noqa: bool = True,
-               context: Optional[checker.ModuleContext] = None) -> Tuple[List[Finding], List[FileError]]:
+               context: Optional[checker.ModuleContext] = None,
+               reuse: Optional[checker.Reparser] = None) -> Tuple[List[Finding], List[FileError]]:
     """`checker.check_text`, and the findings of the rules it cannot run itself (NUM001)."""
     noqa_rules = [r for r in rules if r.checked_by == "noqa"]
     if not noqa_rules:
-        return checker.check_text(text, rules, line_noqa, context)
+        return checker.check_text(text, rules, line_noqa, context, reuse)
     value_rules = [r for r in rules if r.checked_by is None]
     if "noqa" not in text.lower():  # nothing to judge: the usual check
-        return checker.check_text(text, value_rules, line_noqa, context)
-    findings, errors = checker.check_text(text, value_rules, False, context)
+        return checker.check_text(text, value_rules, line_noqa, context, reuse)
+    findings, errors = checker.check_text(text, value_rules, False, context, reuse)
     if not line_noqa:
         return findings, errors
     lines = LineIndex(text)

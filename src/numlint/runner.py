@@ -13,6 +13,7 @@ from typing import Callable, Dict, FrozenSet, Iterator, List, Mapping, Optional,
 
 from numlint import limits, notebook, source
 from numlint.checker import ModuleContext, summarize_text
+from numlint.reparse import Reparser
 from numlint.noqa import check_text  # the checker, and the `noqa` rule (NUM001)
 from numlint.project import Project, imports_in
 from numlint.prefilter import identifiers
@@ -33,10 +34,12 @@ class Mode:
 
 
 def check_source(text: str, rules: Sequence[Rule], display_path: str, mode: Mode = Mode(),
-                 context: Optional[ModuleContext] = None) -> FileResult:
+                 context: Optional[ModuleContext] = None, reuse: Optional[Reparser] = None) -> FileResult:
     """Check one file's text; with `mode.fix`, also fix it (the result holds the fixed text).
     `context` places the file in its project (checker.ModuleContext); what the file imports is
-    noted in it, for the run's second phase (runner._across_modules)."""
+    noted in it, for the run's second phase (runner._across_modules). `reuse` (reparse.py) keeps
+    the tree of the previous version of the same document, for the language server; a fix's
+    rounds never use it (their texts are not versions the editor will send)."""
     if context is not None:
         context.asked |= imports_in(text, context.package)
     if mode.fix:
@@ -52,7 +55,7 @@ def check_source(text: str, rules: Sequence[Rule], display_path: str, mode: Mode
             asked=tuple(sorted(context.asked)) if context is not None else (),
             fixed_codes=tuple(sorted(Counter(outcome.codes).items())),
         )
-    findings, errors = check_text(text, rules, context=context)
+    findings, errors = check_text(text, rules, context=context, reuse=reuse)
     # The text is kept only where a reporter will show it: it would be most of the memory (and of
     # what worker processes send back) for files without findings.
     return FileResult(display_path, tuple(findings), tuple(errors), source=text if findings or errors else None,

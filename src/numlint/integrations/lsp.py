@@ -402,7 +402,7 @@ class NumlintServer(LanguageServer):
             return self._not_checked(text, lines, display, rules, good, problem)
         started = time.perf_counter()
         try:
-            reply = await self.call_worker(Request(text, tuple(rules), rule_paths, display))
+            reply = await self.call_worker(Request(text, tuple(rules), rule_paths, display, document=uri))
         except WorkerDied as exc:
             log.error("numlint's checker process %s while checking %s; a new one is started", exc, display)
             return self._not_checked(text, lines, display, rules, good, FileError(
@@ -413,8 +413,9 @@ class NumlintServer(LanguageServer):
             return self._not_checked(text, lines, display, rules, good, FileError(
                 f"cannot check: stopped after {CHECK_TIMEOUT:.0f} s; earlier findings are kept"))
         self.checks_run += 1
+        parsed = "" if reply.parsed_rows is None else f", {reply.parsed_rows} rows parsed"
         self.trace(f"checked {uri} ({len(text)} characters) in {1000 * (time.perf_counter() - started):.0f} ms, "
-                   f"{1000 * reply.cpu:.0f} ms CPU in the worker; check #{self.checks_run}")
+                   f"{1000 * reply.cpu:.0f} ms CPU in the worker{parsed}; check #{self.checks_run}")
         # A file that does not parse reports only that; a rule that failed comes with the others'.
         if any(error.code is None or error.code == "internal" for error in reply.errors) and not reply.findings:
             return self._not_checked(text, lines, display, rules, good, reply.errors[0])
