@@ -957,6 +957,8 @@ class Analysis:
             tags = {"norm": frozenset({"norm"}), "std": frozenset({"std"}), "var": frozenset({"variance"})}[op]
             if op == "norm" and x.unit_norm:
                 return replace(base, range=Range.point(1.0), tags=tags, nonzero=True)
+            if op == "norm" and x.nonzero and not x.zero:  # a Gaussian draw's norm: > 0 almost surely
+                return replace(base, range=_POSITIVE, tags=tags, may_tags=tags, nonzero=True)
             return replace(base, range=_NONNEGATIVE, zero=True, tags=tags, may_tags=tags)
         if op in ("sum", "mean", "max"):
             r = x.range

@@ -195,6 +195,7 @@ def checked(ctx: Context, node: cst.BaseExpression) -> bool:
     the zero case and handles it; we do not second-guess how."""
     analysis = ctx.analysis
     keys = {analysis.key(node)}
+    keys.add(analysis.key(ctx.expression(node)))  # the expression a name holds: `d = m.sum(); 0 if m.sum() == 0 else t / d`
     names = {d.name for sub in subtree(node) if isinstance(sub, cst.Name) for d in analysis.definitions(sub)
              if d.value is node}
     for definitions in ctx.scope.definitions.values():
@@ -587,6 +588,52 @@ def rounds_to_one(ctx: Context, node: cst.BaseExpression, like=None, unknown=Non
 
 PREDICATES["overflows_in_half"] = overflows_in_half
 PREDICATES["rounds_to_one"] = rounds_to_one
+
+
+# -- precision measurement (labels on the merged engine): safety the code shows --------------------
+
+def _abs_operand(node: cst.BaseExpression) -> Optional[cst.BaseExpression]:
+    """`x` of `abs(x)`, `np.abs(x)`, `x.abs()`, `torch.abs(x)`; None for anything else."""
+    if isinstance(node, cst.Call):
+        func = node.func
+        name = func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else None
+        if name in ("abs", "absolute", "fabs"):
+            if not node.args and isinstance(func, cst.Attribute):
+                return func.value
+            if len(node.args) == 1:
+                return node.args[0].value
+    return None
+
+
+def _matched(ctx: Context) -> Optional[cst.BaseExpression]:
+    """The expression the rule matched: the candidate at the context's place."""
+    for site in ctx.analysis.flow.candidates:
+        if site.order == ctx.order and site.scope is ctx.scope:
+            return site.node
+    return None
+
+
+def thresholded(ctx: Context, node: cst.BaseExpression) -> bool:
+    """The matched expression itself (whatever metavariable is named), or its absolute value, is
+    a side of a comparison with something other than 0: `(ratio - 1).abs() > clip_coef`. Digits
+    lost near 0 change no comparison with a threshold the code chose (PPO's clip fraction); a
+    comparison with 0 is left to the rule."""
+    node = _matched(ctx)
+    if node is None:
+        return False
+    for site in ctx.analysis.flow.candidates:
+        if site.scope is not ctx.scope or not isinstance(site.node, cst.Comparison):
+            continue
+        sides = [site.node.left, *(target.comparator for target in site.node.comparisons)]
+        if len(sides) != 2:
+            continue
+        for here, other in ((sides[0], sides[1]), (sides[1], sides[0])):
+            if (here is node or _abs_operand(here) is node) and ctx.value(other).constant != 0:
+                return True
+    return False
+
+
+PREDICATES["thresholded"] = thresholded
 
 
 # Predicates that can only hold in a text containing one of these words: they count as a
