@@ -2,6 +2,8 @@
 
     python benchmarks/corpus.py            # once: downloads the pinned packages
     python benchmarks/precision.py         # runs numlint, scores against benchmarks/labels.tsv
+    python benchmarks/precision.py --select NUM          # every rule, opt-in ones included
+    python benchmarks/precision.py --findings out.txt    # score a saved `--output-format concise` run
 
 benchmarks/labels.tsv holds one line per finding a person has read: path (relative to the corpus
 folder), line, code, `real` or `false-positive`, and a note. Findings without a label are listed
@@ -29,22 +31,27 @@ def default_corpus() -> Path:
     return Path(os.environ.get("NUMLINT_CORPUS", HERE.parent.parent / "numlint-corpus"))
 
 
-def run_numlint(corpus: Path) -> list:
-    packages = sorted(p.name for p in corpus.iterdir() if p.is_dir() and not p.name.startswith("_"))
-    if not packages:
-        sys.exit(f"precision: error: no corpus at {corpus}; run benchmarks/corpus.py first")
-    result = subprocess.run(
-        [sys.executable, "-m", "numlint", "check", "--output-format", "concise", "--exit-zero", "--no-cache", *packages],
-        cwd=corpus, capture_output=True, text=True,
-    )
-    if result.returncode != 0:
-        sys.exit(f"precision: error: numlint failed: {result.stderr.strip()[:500]}")
+def parse_findings(lines) -> list:
     found = []
-    for line in result.stdout.splitlines():
+    for line in lines:
         match = FINDING.match(line)
         if match:
             found.append((match["path"], int(match["line"]), match["code"]))
     return found
+
+
+def run_numlint(corpus: Path, select=None) -> list:
+    packages = sorted(p.name for p in corpus.iterdir() if p.is_dir() and not p.name.startswith("_"))
+    if not packages:
+        sys.exit(f"precision: error: no corpus at {corpus}; run benchmarks/corpus.py first")
+    result = subprocess.run(
+        [sys.executable, "-m", "numlint", "check", "--output-format", "concise", "--exit-zero", "--no-cache",
+         *(["--select", select] if select else []), *packages],
+        cwd=corpus, capture_output=True, text=True,
+    )
+    if result.returncode != 0:
+        sys.exit(f"precision: error: numlint failed: {result.stderr.strip()[:500]}")
+    return parse_findings(result.stdout.splitlines())
 
 
 def read_labels() -> dict:
@@ -56,9 +63,15 @@ def read_labels() -> dict:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--corpus", type=Path, default=default_corpus())
+    parser.add_argument("--select", help="rules to run (numlint's --select), e.g. NUM for every rule")
+    parser.add_argument("--findings", type=Path,
+                        help="score this saved concise output (paths relative to the corpus) instead of running numlint")
     args = parser.parse_args()
     labels = read_labels()
-    found = run_numlint(args.corpus)
+    if args.findings:
+        found = parse_findings(args.findings.read_text(encoding="utf-8").splitlines())
+    else:
+        found = run_numlint(args.corpus, args.select)
     counts: dict = defaultdict(Counter)
     unlabelled = []
     for key in found:

@@ -930,6 +930,9 @@ class Analysis:
             return replace(base, range=_NONPOSITIVE)
         if op == "softplus":
             return replace(base, range=_POSITIVE, underflows=True)
+        if op == "tanh" and x.range.lo > -INF and x.range.hi < INF:  # monotone: a bounded input's image
+            return replace(base, range=Range(math.tanh(x.range.lo), math.tanh(x.range.hi), x.range.lo_closed,
+                                             x.range.hi_closed))
         if op == "tanh":
             return replace(base, range=Range(-1.0, 1.0, False, False))
         if op in ("relu",):

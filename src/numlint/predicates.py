@@ -636,6 +636,26 @@ def thresholded(ctx: Context, node: cst.BaseExpression) -> bool:
 PREDICATES["thresholded"] = thresholded
 
 
+def container_size(ctx: Context, node: cst.BaseExpression) -> bool:
+    """The length of a Python container (`len(samples)`, also through `float()`/`int()`): 0 only for
+    an empty one, which is a different bug from a value that is 0 for ordinary inputs (a mask count
+    is not this). Like plain-Python counters (docs/precision.md), not what the log rules report."""
+    for _ in range(4):
+        node = ctx.expression(node)
+        if isinstance(node, cst.Call) and len(node.args) == 1:
+            qualname = ctx.analysis.viewer.imports.qualify(node.func)
+            if qualname == "builtins.len":
+                return True
+            if qualname in ("builtins.float", "builtins.int"):
+                node = node.args[0].value
+                continue
+        break
+    return False
+
+
+PREDICATES["container_size"] = container_size
+
+
 # Predicates that can only hold in a text containing one of these words: they count as a
 # pattern's trigger names (see `prefilter`).
 REQUIRED_WORDS: Dict[str, FrozenSet[str]] = {"half_precision": HALF_WORDS | {"autocast"}}
