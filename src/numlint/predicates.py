@@ -656,6 +656,119 @@ def container_size(ctx: Context, node: cst.BaseExpression) -> bool:
 PREDICATES["container_size"] = container_size
 
 
+_MASK_WRAPPERS = frozenset({"broadcast_to", "expand", "expand_as", "reshape", "view", "astype", "to", "bool", "unsqueeze",
+                            "expand_dims", "squeeze"})
+
+
+def _mask_source(ctx: Context, node: cst.BaseExpression) -> cst.BaseExpression:
+    """A mask with its names followed and its reshapes, broadcasts, casts and indexing removed."""
+    for _ in range(8):
+        node = ctx.expression(node)
+        if isinstance(node, cst.Subscript):
+            node = node.value
+            continue
+        if isinstance(node, cst.Call):
+            func = node.func
+            name = func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else ""
+            if name in _MASK_WRAPPERS:
+                if isinstance(func, cst.Attribute) and not _is_module(ctx, func.value):
+                    node = func.value
+                    continue
+                if node.args:
+                    node = node.args[0].value
+                    continue
+        break
+    return node
+
+
+def _is_module(ctx: Context, node: cst.BaseExpression) -> bool:
+    return ctx.analysis.viewer.imports.qualify(node) is not None and not isinstance(node, cst.Call)
+
+
+def _call_name(node: cst.BaseExpression) -> str:
+    if isinstance(node, cst.Call):
+        func = node.func
+        return func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else ""
+    return ""
+
+
+def _diagonal(ctx: Context, node: cst.Call) -> Optional[float]:
+    """The `diagonal` of a `tril`/`triu` call (0 when absent), None when not a literal."""
+    for arg in node.args:
+        if arg.keyword is not None and arg.keyword.value in ("diagonal", "k"):
+            return number(arg.value)
+    positional = [a for a in node.args if a.keyword is None]
+    method = isinstance(node.func, cst.Attribute) and not _is_module(ctx, node.func.value)
+    rest = positional if method else positional[1:]  # `m.triu(1)`, `torch.triu(m, 1)`
+    return number(rest[0].value) if rest else 0.0
+
+
+def _arange_sides(ctx: Context, node: cst.BaseExpression):
+    if not isinstance(node, cst.Comparison) or len(node.comparisons) != 1:
+        return None
+    left, right = node.left, node.comparisons[0].comparator
+    if all(_call_name(_mask_source(ctx, side)) == "arange" for side in (left, right)):
+        return node.comparisons[0].operator
+    return None
+
+
+def _causal(ctx: Context, node: cst.BaseExpression, keep: bool, depth: int = 0) -> bool:
+    """A causal mask that keeps the diagonal (`keep`: the entries kept; else the entries filled):
+    `arange(q)[:, None] >= arange(k)[None, :]`, `tril(ones)`, or `triu(ones, 1)` as the filled part."""
+    if depth > 4:
+        return False
+    node = _mask_source(ctx, node)
+    if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, (cst.BitInvert, cst.Not)):
+        return _causal(ctx, node.expression, not keep, depth + 1)
+    if _call_name(node) in ("logical_not",) and isinstance(node, cst.Call) and node.args:
+        return _causal(ctx, node.args[0].value, not keep, depth + 1)
+    operator = _arange_sides(ctx, node)
+    if operator is not None:
+        inclusive = isinstance(operator, (cst.GreaterThanEqual, cst.LessThanEqual))
+        strict = isinstance(operator, (cst.GreaterThan, cst.LessThan))
+        return inclusive if keep else strict
+    name = _call_name(node)
+    if name in ("tril", "triu") and isinstance(node, cst.Call):
+        diagonal = _diagonal(ctx, node)
+        if diagonal is None:
+            return False
+        if keep:
+            return (name == "tril" and diagonal >= 0) or (name == "triu" and diagonal <= 0)
+        return (name == "triu" and diagonal >= 1) or (name == "tril" and diagonal <= -1)
+    return False
+
+
+def causal_masked(ctx: Context, node: cst.BaseExpression) -> bool:
+    """Every -inf fill of the value is by a causal mask that keeps the diagonal (`where(arange(q)[:,
+    None] >= arange(k)[None, :], s, -inf)`, `masked_fill(triu(ones, 1), -inf)`): no row is fully
+    masked, so a max shift over it is finite."""
+    found = False
+    for producer in ctx.value(node).producers:
+        if producer.op not in ("masked_fill", "where") or producer.node is None:
+            continue
+        term = ctx.analysis.viewer.view(producer.node)
+        if term is None:
+            continue
+        if producer.op == "masked_fill":
+            value, mask = term.args.get("value"), term.args.get("mask")
+            if value is None or not _neg_inf(ctx, value.node):
+                continue
+            if mask is None or not _causal(ctx, mask.node, keep=False):
+                return False
+            found = True
+            continue
+        condition, x, y = term.args.get("condition"), term.args.get("x"), term.args.get("y")
+        for branch, keep in ((y, True), (x, False)):
+            if branch is not None and _neg_inf(ctx, branch.node):
+                if condition is None or not _causal(ctx, condition.node, keep=keep):
+                    return False
+                found = True
+    return found
+
+
+PREDICATES["causal_masked"] = causal_masked
+
+
 # Predicates that can only hold in a text containing one of these words: they count as a
 # pattern's trigger names (see `prefilter`).
 REQUIRED_WORDS: Dict[str, FrozenSet[str]] = {"half_precision": HALF_WORDS | {"autocast"}}
