@@ -769,6 +769,20 @@ def causal_masked(ctx: Context, node: cst.BaseExpression) -> bool:
 PREDICATES["causal_masked"] = causal_masked
 
 
+def made_in_another_method(ctx: Context, node: cst.BaseExpression) -> bool:
+    """The value is computed in another method of a class than the one reading it: a table the
+    object keeps (`self.sigmas = np.exp(lambdas)` in `set_timesteps`, `log(self.sigmas[i])` in
+    `step`). It is the object's data, needed for itself; an op that undoes it there is not a
+    round trip the code can drop."""
+    scope = ctx.analysis.scope_of(node)
+    if scope is None or scope is ctx.scope:
+        return False
+    return scope.kind == "function" and scope.parent is not None and scope.parent.kind == "class"
+
+
+PREDICATES["made_in_another_method"] = made_in_another_method
+
+
 # Predicates that can only hold in a text containing one of these words: they count as a
 # pattern's trigger names (see `prefilter`).
 REQUIRED_WORDS: Dict[str, FrozenSet[str]] = {"half_precision": HALF_WORDS | {"autocast"}}
