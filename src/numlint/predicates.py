@@ -637,11 +637,13 @@ PREDICATES["thresholded"] = thresholded
 
 
 def container_size(ctx: Context, node: cst.BaseExpression) -> bool:
-    """The length of a Python container (`len(samples)`, also through `float()`/`int()`): 0 only for
-    an empty one, which is a different bug from a value that is 0 for ordinary inputs (a mask count
+    """The length of a Python container or an array's dimension (`len(samples)`, `x.shape[-1]`, also
+    through `float()`/`int()`): 0 only for an empty one, which is a different bug from a value that is 0 for ordinary inputs (a mask count
     is not this). Like plain-Python counters (docs/precision.md), not what the log rules report."""
     for _ in range(4):
         node = ctx.expression(node)
+        if isinstance(node, cst.Subscript) and isinstance(node.value, cst.Attribute) and node.value.attr.value == "shape":
+            return True  # `x.shape[-1]`: a dimension's length
         if isinstance(node, cst.Call) and len(node.args) == 1:
             qualname = ctx.analysis.viewer.imports.qualify(node.func)
             if qualname == "builtins.len":
