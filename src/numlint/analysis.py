@@ -403,6 +403,10 @@ class Analysis:
                 value = replace(value, range=_NONNEGATIVE, zero=True, tags=value.tags | {"variance"},
                                 may_tags=value.may_tags | {"variance"})
             return value
+        if isinstance(node, cst.Call) and not node.args and isinstance(node.func, (cst.Name, cst.Attribute)) and \
+                _EPS_NAME.match(node.func.value if isinstance(node.func, cst.Name) else node.func.attr.value):
+            # `backend.epsilon()` (Keras' fuzz factor, 1e-7): a small positive guard, by the library's own word
+            return Value(range=Range(0.0, 1e-2, False, True), tags=frozenset({"eps"}), nonzero=True, grad=False)
         literal = number(node)
         if literal is not None:
             return number_value(literal, isinstance(node, cst.Integer) or (
