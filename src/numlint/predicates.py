@@ -196,12 +196,17 @@ def checked(ctx: Context, node: cst.BaseExpression) -> bool:
     analysis = ctx.analysis
     keys = {analysis.key(node)}
     keys.add(analysis.key(ctx.expression(node)))  # the expression a name holds: `d = m.sum(); 0 if m.sum() == 0 else t / d`
+    core = _reshaped_name(ctx, node)  # `norm[norm == 0] = 1; x / expand_dims(norm, axis)`
+    if core is not None:
+        keys.add(analysis.key(core))
     names = {d.name for sub in subtree(node) if isinstance(sub, cst.Name) for d in analysis.definitions(sub)
              if d.value is node}
     for definitions in ctx.scope.definitions.values():
         for definition in definitions:
             if definition.value is node:
                 names.add(definition.name)
+    if core is not None:
+        names.add(core.value)
     for site in analysis.flow.candidates:
         if site.scope is not ctx.scope or site.order >= ctx.order or not isinstance(site.node, cst.Comparison):
             continue
@@ -783,6 +788,30 @@ def made_in_another_method(ctx: Context, node: cst.BaseExpression) -> bool:
 
 
 PREDICATES["made_in_another_method"] = made_in_another_method
+
+
+_RESHAPES = _MASK_WRAPPERS | {"atleast_1d", "atleast_2d", "atleast_3d", "asarray", "array", "float", "double"}
+
+
+def _reshaped_name(ctx: Context, node: cst.BaseExpression) -> Optional[cst.Name]:
+    """The name a value is a reshape, broadcast, cast or indexing of (`norm` in
+    `np.expand_dims(norm, axis)`, `n[:, None]`), or None."""
+    for _ in range(6):
+        if isinstance(node, cst.Name):
+            return node
+        if isinstance(node, cst.Subscript):
+            node = node.value
+            continue
+        if isinstance(node, cst.Call) and _call_name(node) in _RESHAPES:
+            func = node.func
+            if isinstance(func, cst.Attribute) and not _is_module(ctx, func.value):
+                node = func.value
+                continue
+            if node.args and node.args[0].keyword is None:
+                node = node.args[0].value
+                continue
+        return None
+    return None
 
 
 # Predicates that can only hold in a text containing one of these words: they count as a
