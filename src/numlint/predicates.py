@@ -664,7 +664,7 @@ PREDICATES["container_size"] = container_size
 
 
 _MASK_WRAPPERS = frozenset({"broadcast_to", "expand", "expand_as", "reshape", "view", "astype", "to", "bool", "unsqueeze",
-                            "expand_dims", "squeeze"})
+                            "cast", "expand_dims", "squeeze"})
 
 
 def _mask_source(ctx: Context, node: cst.BaseExpression) -> cst.BaseExpression:
@@ -788,6 +788,24 @@ def made_in_another_method(ctx: Context, node: cst.BaseExpression) -> bool:
 
 
 PREDICATES["made_in_another_method"] = made_in_another_method
+
+
+def not_nan_mask(ctx: Context, node: cst.BaseExpression) -> bool:
+    """A mask of the entries that are not NaN (`~isnan(x)`, `logical_not(isnan(x))`, `isfinite(x)`):
+    its count divides a NaN-ignoring sum, and an all-NaN slice's NaN is what `nanmean`/`nanvar`
+    specify (NumPy returns NaN there too)."""
+    node = _mask_source(ctx, node)
+    if _call_name(node) in ("isfinite", "is_finite"):
+        return True
+    inner = None
+    if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, (cst.BitInvert, cst.Not)):
+        inner = node.expression
+    elif _call_name(node) == "logical_not" and isinstance(node, cst.Call) and node.args:
+        inner = node.args[0].value
+    return inner is not None and _call_name(_mask_source(ctx, inner)) in ("isnan", "is_nan")
+
+
+PREDICATES["not_nan_mask"] = not_nan_mask
 
 
 _RESHAPES = _MASK_WRAPPERS | {"atleast_1d", "atleast_2d", "atleast_3d", "asarray", "array", "float", "double"}
