@@ -195,7 +195,8 @@ def checked(ctx: Context, node: cst.BaseExpression) -> bool:
     the zero case and handles it; we do not second-guess how."""
     analysis = ctx.analysis
     keys = {analysis.key(node)}
-    keys.add(analysis.key(ctx.expression(node)))  # the expression a name holds: `d = m.sum(); 0 if m.sum() == 0 else t / d`
+    # the expression a name holds: `d = m.sum(); 0 if m.sum() == 0 else t / d`
+    keys.add(analysis.key(ctx.expression(node)))
     core = _reshaped_name(ctx, node)  # `norm[norm == 0] = 1; x / expand_dims(norm, axis)`
     if core is not None:
         keys.add(analysis.key(core))
@@ -601,7 +602,8 @@ def _abs_operand(node: cst.BaseExpression) -> Optional[cst.BaseExpression]:
     """`x` of `abs(x)`, `np.abs(x)`, `x.abs()`, `torch.abs(x)`; None for anything else."""
     if isinstance(node, cst.Call):
         func = node.func
-        name = func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else None
+        name = (func.attr.value if isinstance(func, cst.Attribute)
+                else func.value if isinstance(func, cst.Name) else None)
         if name in ("abs", "absolute", "fabs"):
             if not node.args and isinstance(func, cst.Attribute):
                 return func.value
@@ -642,12 +644,14 @@ PREDICATES["thresholded"] = thresholded
 
 
 def container_size(ctx: Context, node: cst.BaseExpression) -> bool:
-    """The length of a Python container or an array's dimension (`len(samples)`, `x.shape[-1]`, also
-    through `float()`/`int()`): 0 only for an empty one, which is a different bug from a value that is 0 for ordinary inputs (a mask count
-    is not this). Like plain-Python counters (docs/precision.md), not what the log rules report."""
+    """The length of a Python container or an array's dimension (`len(samples)`, `x.shape[-1]`,
+    also through `float()`/`int()`): 0 only for an empty one, which is a different bug from a value
+    that is 0 for ordinary inputs (a mask count is not this). Like plain-Python counters
+    (docs/precision.md), not what the log rules report."""
     for _ in range(4):
         node = ctx.expression(node)
-        if isinstance(node, cst.Subscript) and isinstance(node.value, cst.Attribute) and node.value.attr.value == "shape":
+        if (isinstance(node, cst.Subscript) and isinstance(node.value, cst.Attribute)
+                and node.value.attr.value == "shape"):
             return True  # `x.shape[-1]`: a dimension's length
         if isinstance(node, cst.Call) and len(node.args) == 1:
             qualname = ctx.analysis.viewer.imports.qualify(node.func)
@@ -663,8 +667,8 @@ def container_size(ctx: Context, node: cst.BaseExpression) -> bool:
 PREDICATES["container_size"] = container_size
 
 
-_MASK_WRAPPERS = frozenset({"broadcast_to", "expand", "expand_as", "reshape", "view", "astype", "to", "bool", "unsqueeze",
-                            "cast", "expand_dims", "squeeze"})
+_MASK_WRAPPERS = frozenset({"broadcast_to", "expand", "expand_as", "reshape", "view", "astype", "to", "bool",
+                            "unsqueeze", "cast", "expand_dims", "squeeze"})
 
 
 def _mask_source(ctx: Context, node: cst.BaseExpression) -> cst.BaseExpression:
@@ -676,7 +680,8 @@ def _mask_source(ctx: Context, node: cst.BaseExpression) -> cst.BaseExpression:
             continue
         if isinstance(node, cst.Call):
             func = node.func
-            name = func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else ""
+            name = (func.attr.value if isinstance(func, cst.Attribute)
+                    else func.value if isinstance(func, cst.Name) else "")
             if name in _MASK_WRAPPERS:
                 if isinstance(func, cst.Attribute) and not _is_module(ctx, func.value):
                     node = func.value
