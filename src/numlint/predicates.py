@@ -189,6 +189,9 @@ def _names_of(*nodes):
             frontier.append(node.expression)
 
 
+_IDENTITY_TESTS = (cst.Is, cst.IsNot, cst.In, cst.NotIn)
+
+
 def checked(ctx: Context, node: cst.BaseExpression) -> bool:
     """The code compares the value (or a name holding it) with something earlier in the same
     function: `if dist <= 1e-6: break`, `if norm > 0:`, `where(n > 0, x / n, 0)`. It knows about
@@ -211,6 +214,8 @@ def checked(ctx: Context, node: cst.BaseExpression) -> bool:
     for site in analysis.flow.candidates:
         if site.scope is not ctx.scope or site.order >= ctx.order or not isinstance(site.node, cst.Comparison):
             continue
+        if all(isinstance(t.operator, _IDENTITY_TESTS) for t in site.node.comparisons):
+            continue  # `if std is None:` says nothing about 0
         sides = [site.node.left, *(target.comparator for target in site.node.comparisons)]
         for side in sides:
             if analysis.key(side) in keys or (isinstance(side, cst.Name) and side.value in names):
