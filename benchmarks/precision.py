@@ -2,6 +2,11 @@
 
     python benchmarks/corpus.py            # once: downloads the pinned packages
     python benchmarks/precision.py         # runs numlint, scores against benchmarks/labels.tsv
+    python benchmarks/precision.py --select NUM          # every rule, opt-in ones included
+    python benchmarks/precision.py --findings out.txt    # score a saved `--output-format concise` run
+    python benchmarks/precision.py --select NUM --per-file --save out.txt
+        # every file checked on its own in this process (no cross-module phase), 60 s at most each:
+        # what docs/precision.md measured on the library corpus, where a full CLI run stalled
 
 benchmarks/labels.tsv holds one line per finding a person has read: path (relative to the corpus
 folder), line, code, `real` or `false-positive`, and a note. Findings without a label are listed
@@ -29,22 +34,66 @@ def default_corpus() -> Path:
     return Path(os.environ.get("NUMLINT_CORPUS", HERE.parent.parent / "numlint-corpus"))
 
 
-def run_numlint(corpus: Path) -> list:
-    packages = sorted(p.name for p in corpus.iterdir() if p.is_dir() and not p.name.startswith("_"))
-    if not packages:
-        sys.exit(f"precision: error: no corpus at {corpus}; run benchmarks/corpus.py first")
-    result = subprocess.run(
-        [sys.executable, "-m", "numlint", "check", "--output-format", "concise", "--exit-zero", "--no-cache", *packages],
-        cwd=corpus, capture_output=True, text=True,
-    )
-    if result.returncode != 0:
-        sys.exit(f"precision: error: numlint failed: {result.stderr.strip()[:500]}")
+def parse_findings(lines) -> list:
     found = []
-    for line in result.stdout.splitlines():
+    for line in lines:
         match = FINDING.match(line)
         if match:
             found.append((match["path"], int(match["line"]), match["code"]))
     return found
+
+
+def run_numlint(corpus: Path, select=None) -> list:
+    packages = sorted(p.name for p in corpus.iterdir() if p.is_dir() and not p.name.startswith("_"))
+    if not packages:
+        sys.exit(f"precision: error: no corpus at {corpus}; run benchmarks/corpus.py first")
+    result = subprocess.run(
+        [sys.executable, "-m", "numlint", "check", "--output-format", "concise", "--exit-zero", "--no-cache",
+         *(["--select", select] if select else []), *packages],
+        cwd=corpus, capture_output=True, text=True,
+    )
+    if result.returncode != 0:
+        sys.exit(f"precision: error: numlint failed: {result.stderr.strip()[:500]}")
+    return parse_findings(result.stdout.splitlines())
+
+
+def run_per_file(corpus: Path, select=None, limit: int = 60, save=None) -> list:
+    """Check each file the CLI would check, one at a time in this process (numlint's checker on
+    the file's text, without the cross-module phase), skipping a file after `limit` seconds."""
+    import signal
+
+    from numlint.noqa import check_text
+    from numlint.rules import load_rules
+
+    packages = sorted(p.name for p in corpus.iterdir() if p.is_dir() and not p.name.startswith("_"))
+    listed = subprocess.run([sys.executable, "-m", "numlint", "check", "--show-files", *packages],
+                            cwd=corpus, capture_output=True, text=True)
+    prefixes = [c.strip() for c in select.split(",")] if select else None
+    rules = [r for code, r in load_rules().items()
+             if (prefixes is None and r.default) or (prefixes and any(code.startswith(x) or r.name == x
+                                                                      for x in prefixes))]
+
+    def timeout(*_):
+        raise TimeoutError
+
+    signal.signal(signal.SIGALRM, timeout)
+    lines = []
+    for name in listed.stdout.split():
+        signal.alarm(limit)
+        try:
+            findings, _ = check_text((corpus / name).read_text(encoding="utf-8", errors="replace"), rules)
+        except TimeoutError:
+            print(f"precision: skipped after {limit} s: {name}", file=sys.stderr)
+            continue
+        except Exception as exc:  # a crash is reported, the run goes on
+            print(f"precision: {name}: {type(exc).__name__}: {exc}", file=sys.stderr)
+            continue
+        finally:
+            signal.alarm(0)
+        lines += [f"{name}:{f.location.row}:{f.location.column}: {f.code} {f.message}" for f in findings]
+    if save is not None:
+        save.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+    return parse_findings(lines)
 
 
 def read_labels() -> dict:
@@ -56,9 +105,20 @@ def read_labels() -> dict:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--corpus", type=Path, default=default_corpus())
+    parser.add_argument("--select", help="rules to run (numlint's --select), e.g. NUM for every rule")
+    parser.add_argument("--findings", type=Path,
+                        help="score this saved concise output (paths relative to the corpus) instead of running numlint")
+    parser.add_argument("--per-file", action="store_true",
+                        help="check each file on its own in this process (no cross-module phase)")
+    parser.add_argument("--save", type=Path, help="with --per-file: also write the findings (concise) here")
     args = parser.parse_args()
     labels = read_labels()
-    found = run_numlint(args.corpus)
+    if args.findings:
+        found = parse_findings(args.findings.read_text(encoding="utf-8").splitlines())
+    elif args.per_file:
+        found = run_per_file(args.corpus, args.select, save=args.save)
+    else:
+        found = run_numlint(args.corpus, args.select)
     counts: dict = defaultdict(Counter)
     unlabelled = []
     for key in found:

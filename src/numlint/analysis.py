@@ -434,6 +434,10 @@ class Analysis:
                 value = replace(value, range=_NONNEGATIVE, zero=True, tags=value.tags | {"variance"},
                                 may_tags=value.may_tags | {"variance"})
             return value
+        if isinstance(node, cst.Call) and not node.args and isinstance(node.func, (cst.Name, cst.Attribute)) and \
+                _EPS_NAME.match(node.func.value if isinstance(node.func, cst.Name) else node.func.attr.value):
+            # `backend.epsilon()` (Keras' fuzz factor, 1e-7): a small positive guard, by the library's own word
+            return Value(range=Range(0.0, 1e-2, False, True), tags=frozenset({"eps"}), nonzero=True, grad=False)
         literal = number(node)
         if literal is not None:
             return number_value(literal, isinstance(node, cst.Integer) or (
@@ -964,6 +968,9 @@ class Analysis:
             return replace(base, range=_NONPOSITIVE)
         if op == "softplus":
             return replace(base, range=_POSITIVE, underflows=True)
+        if op == "tanh" and x.range.lo > -INF and x.range.hi < INF:  # monotone: a bounded input's image
+            return replace(base, range=Range(math.tanh(x.range.lo), math.tanh(x.range.hi), x.range.lo_closed,
+                                             x.range.hi_closed))
         if op == "tanh":
             return replace(base, range=Range(-1.0, 1.0, False, False))
         if op in ("relu",):
@@ -991,6 +998,8 @@ class Analysis:
             tags = {"norm": frozenset({"norm"}), "std": frozenset({"std"}), "var": frozenset({"variance"})}[op]
             if op == "norm" and x.unit_norm:
                 return replace(base, range=Range.point(1.0), tags=tags, nonzero=True)
+            if op == "norm" and x.nonzero and not x.zero:  # a Gaussian draw's norm: > 0 almost surely
+                return replace(base, range=_POSITIVE, tags=tags, may_tags=tags, nonzero=True)
             return replace(base, range=_NONNEGATIVE, zero=True, tags=tags, may_tags=tags)
         if op in ("sum", "mean", "max"):
             r = x.range

@@ -372,6 +372,10 @@ def _normalise(node: cst.Call, signature, receiver: Optional[cst.BaseExpression]
     index = 0
     for arg in node.args:
         if arg.star:
+            # `torch.randn(*shape, **device)`: unpacked sizes and options where the signature takes any
+            if (arg.star == "**" and signature.kwargs) or (arg.star == "*" and signature.varargs and
+                                                           index >= len(signature.positional)):
+                continue
             return None
         if arg.keyword is None:
             if index >= len(signature.positional):

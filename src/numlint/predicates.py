@@ -189,21 +189,33 @@ def _names_of(*nodes):
             frontier.append(node.expression)
 
 
+_IDENTITY_TESTS = (cst.Is, cst.IsNot, cst.In, cst.NotIn)
+
+
 def checked(ctx: Context, node: cst.BaseExpression) -> bool:
     """The code compares the value (or a name holding it) with something earlier in the same
     function: `if dist <= 1e-6: break`, `if norm > 0:`, `where(n > 0, x / n, 0)`. It knows about
     the zero case and handles it; we do not second-guess how."""
     analysis = ctx.analysis
     keys = {analysis.key(node)}
+    # the expression a name holds: `d = m.sum(); 0 if m.sum() == 0 else t / d`
+    keys.add(analysis.key(ctx.expression(node)))
+    core = _reshaped_name(ctx, node)  # `norm[norm == 0] = 1; x / expand_dims(norm, axis)`
+    if core is not None:
+        keys.add(analysis.key(core))
     names = {d.name for sub in subtree(node) if isinstance(sub, cst.Name) for d in analysis.definitions(sub)
              if d.value is node}
     for definitions in ctx.scope.definitions.values():
         for definition in definitions:
             if definition.value is node:
                 names.add(definition.name)
+    if core is not None:
+        names.add(core.value)
     for site in analysis.flow.candidates:
         if site.scope is not ctx.scope or site.order >= ctx.order or not isinstance(site.node, cst.Comparison):
             continue
+        if all(isinstance(t.operator, _IDENTITY_TESTS) for t in site.node.comparisons):
+            continue  # `if std is None:` says nothing about 0
         sides = [site.node.left, *(target.comparator for target in site.node.comparisons)]
         for side in sides:
             if analysis.key(side) in keys or (isinstance(side, cst.Name) and side.value in names):
@@ -587,6 +599,247 @@ def rounds_to_one(ctx: Context, node: cst.BaseExpression, like=None, unknown=Non
 
 PREDICATES["overflows_in_half"] = overflows_in_half
 PREDICATES["rounds_to_one"] = rounds_to_one
+
+
+# -- precision measurement (labels on the merged engine): safety the code shows --------------------
+
+def _abs_operand(node: cst.BaseExpression) -> Optional[cst.BaseExpression]:
+    """`x` of `abs(x)`, `np.abs(x)`, `x.abs()`, `torch.abs(x)`; None for anything else."""
+    if isinstance(node, cst.Call):
+        func = node.func
+        name = (func.attr.value if isinstance(func, cst.Attribute)
+                else func.value if isinstance(func, cst.Name) else None)
+        if name in ("abs", "absolute", "fabs"):
+            if not node.args and isinstance(func, cst.Attribute):
+                return func.value
+            if len(node.args) == 1:
+                return node.args[0].value
+    return None
+
+
+def _matched(ctx: Context) -> Optional[cst.BaseExpression]:
+    """The expression the rule matched: the candidate at the context's place."""
+    for site in ctx.analysis.flow.candidates:
+        if site.order == ctx.order and site.scope is ctx.scope:
+            return site.node
+    return None
+
+
+def thresholded(ctx: Context, node: cst.BaseExpression) -> bool:
+    """The matched expression itself (whatever metavariable is named), or its absolute value, is
+    a side of a comparison with something other than 0: `(ratio - 1).abs() > clip_coef`. Digits
+    lost near 0 change no comparison with a threshold the code chose (PPO's clip fraction); a
+    comparison with 0 is left to the rule."""
+    node = _matched(ctx)
+    if node is None:
+        return False
+    for site in ctx.analysis.flow.candidates:
+        if site.scope is not ctx.scope or not isinstance(site.node, cst.Comparison):
+            continue
+        sides = [site.node.left, *(target.comparator for target in site.node.comparisons)]
+        if len(sides) != 2:
+            continue
+        for here, other in ((sides[0], sides[1]), (sides[1], sides[0])):
+            if (here is node or _abs_operand(here) is node) and ctx.value(other).constant != 0:
+                return True
+    return False
+
+
+PREDICATES["thresholded"] = thresholded
+
+
+def container_size(ctx: Context, node: cst.BaseExpression) -> bool:
+    """The length of a Python container or an array's dimension (`len(samples)`, `x.shape[-1]`,
+    also through `float()`/`int()`): 0 only for an empty one, which is a different bug from a value
+    that is 0 for ordinary inputs (a mask count is not this). Like plain-Python counters
+    (docs/precision.md), not what the log rules report."""
+    for _ in range(4):
+        node = ctx.expression(node)
+        if (isinstance(node, cst.Subscript) and isinstance(node.value, cst.Attribute)
+                and node.value.attr.value == "shape"):
+            return True  # `x.shape[-1]`: a dimension's length
+        if isinstance(node, cst.Call) and len(node.args) == 1:
+            qualname = ctx.analysis.viewer.imports.qualify(node.func)
+            if qualname == "builtins.len":
+                return True
+            if qualname in ("builtins.float", "builtins.int"):
+                node = node.args[0].value
+                continue
+        break
+    return False
+
+
+PREDICATES["container_size"] = container_size
+
+
+_MASK_WRAPPERS = frozenset({"broadcast_to", "expand", "expand_as", "reshape", "view", "astype", "to", "bool",
+                            "unsqueeze", "cast", "expand_dims", "squeeze"})
+
+
+def _mask_source(ctx: Context, node: cst.BaseExpression) -> cst.BaseExpression:
+    """A mask with its names followed and its reshapes, broadcasts, casts and indexing removed."""
+    for _ in range(8):
+        node = ctx.expression(node)
+        if isinstance(node, cst.Subscript):
+            node = node.value
+            continue
+        if isinstance(node, cst.Call):
+            func = node.func
+            name = (func.attr.value if isinstance(func, cst.Attribute)
+                    else func.value if isinstance(func, cst.Name) else "")
+            if name in _MASK_WRAPPERS:
+                if isinstance(func, cst.Attribute) and not _is_module(ctx, func.value):
+                    node = func.value
+                    continue
+                if node.args:
+                    node = node.args[0].value
+                    continue
+        break
+    return node
+
+
+def _is_module(ctx: Context, node: cst.BaseExpression) -> bool:
+    return ctx.analysis.viewer.imports.qualify(node) is not None and not isinstance(node, cst.Call)
+
+
+def _call_name(node: cst.BaseExpression) -> str:
+    if isinstance(node, cst.Call):
+        func = node.func
+        return func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else ""
+    return ""
+
+
+def _diagonal(ctx: Context, node: cst.Call) -> Optional[float]:
+    """The `diagonal` of a `tril`/`triu` call (0 when absent), None when not a literal."""
+    for arg in node.args:
+        if arg.keyword is not None and arg.keyword.value in ("diagonal", "k"):
+            return number(arg.value)
+    positional = [a for a in node.args if a.keyword is None]
+    method = isinstance(node.func, cst.Attribute) and not _is_module(ctx, node.func.value)
+    rest = positional if method else positional[1:]  # `m.triu(1)`, `torch.triu(m, 1)`
+    return number(rest[0].value) if rest else 0.0
+
+
+def _arange_sides(ctx: Context, node: cst.BaseExpression):
+    if not isinstance(node, cst.Comparison) or len(node.comparisons) != 1:
+        return None
+    left, right = node.left, node.comparisons[0].comparator
+    if all(_call_name(_mask_source(ctx, side)) == "arange" for side in (left, right)):
+        return node.comparisons[0].operator
+    return None
+
+
+def _causal(ctx: Context, node: cst.BaseExpression, keep: bool, depth: int = 0) -> bool:
+    """A causal mask that keeps the diagonal (`keep`: the entries kept; else the entries filled):
+    `arange(q)[:, None] >= arange(k)[None, :]`, `tril(ones)`, or `triu(ones, 1)` as the filled part."""
+    if depth > 4:
+        return False
+    node = _mask_source(ctx, node)
+    if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, (cst.BitInvert, cst.Not)):
+        return _causal(ctx, node.expression, not keep, depth + 1)
+    if _call_name(node) in ("logical_not",) and isinstance(node, cst.Call) and node.args:
+        return _causal(ctx, node.args[0].value, not keep, depth + 1)
+    operator = _arange_sides(ctx, node)
+    if operator is not None:
+        inclusive = isinstance(operator, (cst.GreaterThanEqual, cst.LessThanEqual))
+        strict = isinstance(operator, (cst.GreaterThan, cst.LessThan))
+        return inclusive if keep else strict
+    name = _call_name(node)
+    if name in ("tril", "triu") and isinstance(node, cst.Call):
+        diagonal = _diagonal(ctx, node)
+        if diagonal is None:
+            return False
+        if keep:
+            return (name == "tril" and diagonal >= 0) or (name == "triu" and diagonal <= 0)
+        return (name == "triu" and diagonal >= 1) or (name == "tril" and diagonal <= -1)
+    return False
+
+
+def causal_masked(ctx: Context, node: cst.BaseExpression) -> bool:
+    """Every -inf fill of the value is by a causal mask that keeps the diagonal (`where(arange(q)[:,
+    None] >= arange(k)[None, :], s, -inf)`, `masked_fill(triu(ones, 1), -inf)`): no row is fully
+    masked, so a max shift over it is finite."""
+    found = False
+    for producer in ctx.value(node).producers:
+        if producer.op not in ("masked_fill", "where") or producer.node is None:
+            continue
+        term = ctx.analysis.viewer.view(producer.node)
+        if term is None:
+            continue
+        if producer.op == "masked_fill":
+            value, mask = term.args.get("value"), term.args.get("mask")
+            if value is None or not _neg_inf(ctx, value.node):
+                continue
+            if mask is None or not _causal(ctx, mask.node, keep=False):
+                return False
+            found = True
+            continue
+        condition, x, y = term.args.get("condition"), term.args.get("x"), term.args.get("y")
+        for branch, keep in ((y, True), (x, False)):
+            if branch is not None and _neg_inf(ctx, branch.node):
+                if condition is None or not _causal(ctx, condition.node, keep=keep):
+                    return False
+                found = True
+    return found
+
+
+PREDICATES["causal_masked"] = causal_masked
+
+
+def made_in_another_method(ctx: Context, node: cst.BaseExpression) -> bool:
+    """The value is computed in another method of a class than the one reading it: a table the
+    object keeps (`self.sigmas = np.exp(lambdas)` in `set_timesteps`, `log(self.sigmas[i])` in
+    `step`). It is the object's data, needed for itself; an op that undoes it there is not a
+    round trip the code can drop."""
+    scope = ctx.analysis.scope_of(node)
+    if scope is None or scope is ctx.scope:
+        return False
+    return scope.kind == "function" and scope.parent is not None and scope.parent.kind == "class"
+
+
+PREDICATES["made_in_another_method"] = made_in_another_method
+
+
+def not_nan_mask(ctx: Context, node: cst.BaseExpression) -> bool:
+    """A mask of the entries that are not NaN (`~isnan(x)`, `logical_not(isnan(x))`, `isfinite(x)`):
+    its count divides a NaN-ignoring sum, and an all-NaN slice's NaN is what `nanmean`/`nanvar`
+    specify (NumPy returns NaN there too)."""
+    node = _mask_source(ctx, node)
+    if _call_name(node) in ("isfinite", "is_finite"):
+        return True
+    inner = None
+    if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, (cst.BitInvert, cst.Not)):
+        inner = node.expression
+    elif _call_name(node) == "logical_not" and isinstance(node, cst.Call) and node.args:
+        inner = node.args[0].value
+    return inner is not None and _call_name(_mask_source(ctx, inner)) in ("isnan", "is_nan")
+
+
+PREDICATES["not_nan_mask"] = not_nan_mask
+
+
+_RESHAPES = _MASK_WRAPPERS | {"atleast_1d", "atleast_2d", "atleast_3d", "asarray", "array", "float", "double"}
+
+
+def _reshaped_name(ctx: Context, node: cst.BaseExpression) -> Optional[cst.Name]:
+    """The name a value is a reshape, broadcast, cast or indexing of (`norm` in
+    `np.expand_dims(norm, axis)`, `n[:, None]`), or None."""
+    for _ in range(6):
+        if isinstance(node, cst.Name):
+            return node
+        if isinstance(node, cst.Subscript):
+            node = node.value
+            continue
+        if isinstance(node, cst.Call) and _call_name(node) in _RESHAPES:
+            func = node.func
+            if isinstance(func, cst.Attribute) and not _is_module(ctx, func.value):
+                node = func.value
+                continue
+            if node.args and node.args[0].keyword is None:
+                node = node.args[0].value
+                continue
+        return None
+    return None
 
 
 # Predicates that can only hold in a text containing one of these words: they count as a

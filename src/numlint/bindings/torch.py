@@ -293,3 +293,9 @@ RENDER.update({
     "abs": [Render(function="torch.abs", method="abs")],
     "sum": [Render(function="torch.sum", method="sum")],
 })
+
+# Precision measurement (labels on the merged engine): draws spelled through torch.distributions'
+# helper, which torch's own distributions and research code call (`_standard_normal(shape, ...)`).
+FUNCTIONS.update({
+    "torch.distributions.utils._standard_normal": ("normal", "shape, dtype, device"),
+})
