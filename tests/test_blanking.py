@@ -105,3 +105,13 @@ def test_operator_only_patterns_keep_the_units_that_write_their_operator():
     assert "return 1" not in reduced
     assert "inter / (a + b - inter)" in reduced and "(x - 1) ** p" in reduced
     assert len(reduced.splitlines()) == len(text.splitlines())
+
+
+def test_a_caller_that_passes_a_kept_functions_argument_is_kept():
+    # `g` names no trigger, but what it passes is `f`'s parameter: blanking it lost the finding.
+    text = ("import torch\n\n\ndef f(p):\n    return torch.log(p)\n\n\n"
+            "def helper(z):\n    return torch.softmax(z, dim=-1)\n\n\n"
+            "def g(z):\n    return f(helper(z))\n")
+    assert prefilter.reduce(text, RULES) == text
+    findings, errors = check_text(text, RULES)
+    assert errors == [] and [(f.code, f.location.row) for f in findings] == [("NUM102", 5)]

@@ -163,6 +163,11 @@ def _kept(units: List[_Unit], operator_roots: bool) -> Set[_Unit]:
                     grown.add(callee)
             if unit.owner is not None:
                 grown.update(members[(unit.owner.name, m)] for m in unit.self_reads if (unit.owner.name, m) in members)
+        for unit in units:
+            # a caller of a kept function: what it passes is the function's parameter's value
+            # (`g(z): return f(helper(z))` with `f(p): return log(p)`)
+            if unit not in grown and any(top.get(name) in kept for name in unit.loads if name != unit.name):
+                grown.add(unit)
         if operator_roots:
             for unit in units:
                 if unit in grown or not unit.arithmetic:
