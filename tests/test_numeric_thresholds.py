@@ -107,7 +107,8 @@ def _rand(xp):
         return torch.rand(1 << 12, generator=torch.Generator().manual_seed(0)).numpy()
     if xp.name == "numpy":
         return np.random.default_rng(0).random(1 << 12, dtype=np.float32)
-    return xp.jax.random.uniform(xp.jax.random.PRNGKey(0), (1 << 12,))
+    # float32 draws whatever `jax_enable_x64` another test in this process set
+    return xp.jax.random.uniform(xp.jax.random.PRNGKey(0), (1 << 12,), dtype="float32")
 
 
 def elementwise_boundary(hazard: Callable, dtype: str, lo: float, hi: float, points: int = 1 << 18):
