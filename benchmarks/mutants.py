@@ -571,24 +571,23 @@ def op_atanh(call, ctx):
 
 
 # -- the log/exp family (issue 14) -------------------------------------------------------------
-def op_clipped_log_softmax(call, ctx):
-    """log_softmax(z) -> log(softmax(z) + 1e-8): the epsilon-clipped log-probability (NUM204)."""
-    site = op_log_softmax(call, ctx)
+def _clipped(site, op: str):
+    """The site of a stable log-probability with its naive form clipped: log(p + 1e-8) (NUM204)."""
     if site is None:
         return None
-    site.op = "clipped_log_softmax"
+    site.op = op
     site.cons = site.renderer.log("{p} + 1e-8")
     return site
+
+
+def op_clipped_log_softmax(call, ctx):
+    """log_softmax(z) -> log(softmax(z) + 1e-8): the epsilon-clipped log-probability (NUM204)."""
+    return _clipped(op_log_softmax(call, ctx), "clipped_log_softmax")
 
 
 def op_clipped_logsigmoid(call, ctx):
     """logsigmoid(z) -> log(sigmoid(z) + 1e-8) (NUM204)."""
-    site = op_logsigmoid(call, ctx)
-    if site is None:
-        return None
-    site.op = "clipped_logsigmoid"
-    site.cons = site.renderer.log("{p} + 1e-8")
-    return site
+    return _clipped(op_logsigmoid(call, ctx), "clipped_logsigmoid")
 
 
 VAR_FUNCS = {

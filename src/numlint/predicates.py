@@ -499,15 +499,19 @@ def can_be_negative(ctx: Context, node: cst.BaseExpression) -> bool:
     return value.made_by("normal", "tanh")
 
 
+def _selections(ctx: Context, node: cst.BaseExpression):
+    """(op, term) of each `masked_fill` or `where` some path's value was made by."""
+    for producer in ctx.value(node).producers:
+        if producer.op in ("masked_fill", "where") and producer.node is not None:
+            term = ctx.analysis.viewer.view(producer.node)
+            if term is not None:
+                yield producer.op, term
+
+
 def neg_inf_filled(ctx: Context, node: cst.BaseExpression) -> bool:
     """Some path's value is a selection that writes -inf into some entries: `masked_fill(m,
     float("-inf"))`, `where(m, x, -inf)` — a row where every entry is selected is all -inf."""
-    for producer in ctx.value(node).producers:
-        if producer.op not in ("masked_fill", "where") or producer.node is None:
-            continue
-        term = ctx.analysis.viewer.view(producer.node)
-        if term is None:
-            continue
+    for _, term in _selections(ctx, node):
         for name in ("value", "x", "y"):
             arg = term.args.get(name)
             if arg is not None and _neg_inf(ctx, arg.node):
@@ -760,13 +764,8 @@ def causal_masked(ctx: Context, node: cst.BaseExpression) -> bool:
     None] >= arange(k)[None, :], s, -inf)`, `masked_fill(triu(ones, 1), -inf)`): no row is fully
     masked, so a max shift over it is finite."""
     found = False
-    for producer in ctx.value(node).producers:
-        if producer.op not in ("masked_fill", "where") or producer.node is None:
-            continue
-        term = ctx.analysis.viewer.view(producer.node)
-        if term is None:
-            continue
-        if producer.op == "masked_fill":
+    for op, term in _selections(ctx, node):
+        if op == "masked_fill":
             value, mask = term.args.get("value"), term.args.get("mask")
             if value is None or not _neg_inf(ctx, value.node):
                 continue
