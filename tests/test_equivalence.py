@@ -14,6 +14,7 @@ import pytest
 
 from numlint import prefilter
 from numlint.checker import check_text
+from numlint.reparse import Reparser
 from numlint.rules import registry
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -75,6 +76,22 @@ def test_blanking_idle_functions_changes_no_finding(name, text, monkeypatch):
     monkeypatch.setattr(prefilter, "reduce", lambda source, rules: source)
     whole = check_text(text, DEFAULT)
     assert reduced == whole
+
+
+@pytest.mark.parametrize("name, text", list(_corpus().items()))
+def test_a_reused_tree_changes_no_finding(name, text):
+    """The language server checks a document with its previous version's tree (reparse.py) and
+    without blanking: the findings of a check of the file, first version and edited alike."""
+    reuse = Reparser()
+    assert check_text(text, DEFAULT, reuse=reuse) == check_text(text, DEFAULT)
+    lines = text.splitlines(keepends=True)
+    edited = "".join(lines[: len(lines) // 2] + ["\n", "x_added = 1\n", "\n"] + lines[len(lines) // 2:])
+    try:
+        compile(edited, name, "exec")
+    except SyntaxError:
+        return  # the middle row is inside a statement: the edit is not a module
+    assert check_text(edited, DEFAULT, reuse=reuse) == check_text(edited, DEFAULT)
+    assert check_text(text, DEFAULT, reuse=reuse) == check_text(text, DEFAULT)
 
 
 def test_reduction_keeps_lines_and_blanks_idle_code():

@@ -73,8 +73,10 @@ def check_text(text: str, rules: Sequence[Rule], line_noqa: bool = True,
     if refused is not None:
         return [], [FileError(refused[0], LineIndex(text).position(refused[1]))]
     # Functions that cannot matter are blanked out line for line: positions stay the same.
-    # (A file checked with what its imports bring is parsed whole: any function may use them.)
-    reduced = text if words else prefilter.reduce(text, rules)
+    # (A file checked with what its imports bring is parsed whole: any function may use them.
+    # So is a document whose previous tree is reused: libcst parses only what an edit touched,
+    # and finding what to blank would cost more than the parse it saves: reparse.py.)
+    reduced = text if words or reuse is not None else prefilter.reduce(text, rules)
     depth = limits.measure(reduced)
     refused = limits.refusal(depth)
     if refused is not None:
