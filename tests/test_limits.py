@@ -159,3 +159,46 @@ def test_a_file_beyond_reason_is_not_even_read(tmp_path, monkeypatch):
     rules = registry()
     result = check_file(tmp_path / "m.py", rules, frozenset(rules), Settings(root=tmp_path))
     assert [e.message for e in result.errors] == [f"cannot check: the file holds {len(HAZARD) + 2001:,} bytes (limit 1,000)"]
+
+
+# A recursive function passes its parameter on at every call site: the parameter's value comes
+# from each of them, and each passes the parameter again. Looking through values path by path
+# was 9 call sites to the 8th power of attempts for one comparison (jax's mosaic/gpu/utils.py
+# hung the run for hours); patterns.Matcher tries each (pattern, node) a bounded number of times.
+RECURSIVE = '''\
+import numpy as np
+
+MISSING = np.nan
+
+
+def divisible(value, divisor: int, depth=10) -> bool:
+    if divisor == 1:
+        return True
+    step = depth - 1
+    fallback = np.nan
+    match value:
+        case 0:
+            return divisible(value + 1, divisor, step)
+        case 1:
+            return divisible(value * 2, divisor, step) or divisible(value - 1, divisor, step)
+        case 2:
+            return divisible(value // 2, divisor, step) and divisible(value + 3, divisor, step)
+        case 3:
+            return divisible(value + 2, divisor, step) or divisible(value * 3, divisor, step)
+        case _:
+            return divisible(value - 2, divisor, step) and divisible(value - 3, divisor, step)
+
+
+def use(x):
+    return divisible(x, 4) and divisible(x, 8) and fallback == np.nan
+'''
+
+
+def test_a_parameter_passed_on_by_every_recursive_call_does_not_hang_the_run(tmp_path):
+    (tmp_path / "recursive.py").write_text(RECURSIVE)
+    (tmp_path / "ordinary.py").write_text(HAZARD)
+    result = numlint("check", "--no-cache", "-j", "1", "--output-format", "concise", ".", cwd=tmp_path, timeout=120)
+    assert result.returncode == 1, (result.stdout, result.stderr)
+    lines = result.stdout.splitlines()
+    assert any(line.startswith(ORDINARY) for line in lines)
+    assert any(line.startswith("recursive.py:") and "NUM503" in line for line in lines), lines  # still found

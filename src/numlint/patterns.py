@@ -201,10 +201,12 @@ class Matcher:
         self.analysis = analysis
         self.viewer = analysis.viewer
         self._home: Optional[Scope] = None
+        self._failed: Dict[tuple, int] = {}  # (pattern, node, bindings) -> the least depth it failed at
 
     def match(self, pattern: Pattern, node: cst.BaseExpression, scope: Scope) -> Optional[Env]:
         env = Env()
         self._home = scope
+        self._failed = {}
         return env if self._match(pattern, node, env, scope, False) else None
 
     def _bound(self, node, resolved: bool, scope: Scope) -> Bound:
@@ -252,9 +254,25 @@ class Matcher:
 
     def _through(self, pattern: POp, node: cst.BaseExpression, env: Env) -> bool:
         """Match an op pattern against what `node` holds: the expressions it comes from, then the
-        op that produced it (seen through indexing, reshapes, casts)."""
-        if len(env.through) > 8:
+        op that produced it (seen through indexing, reshapes, casts).
+
+        Values can reach a node along many paths (a recursive function's parameter comes from
+        every call site, each passing the parameter again): an attempt that failed is not made
+        again with the same bindings at the same depth or deeper (with less depth left it cannot
+        succeed), so each (pattern, node) is tried a bounded number of times per match, not once
+        per path (9 call sites 8 deep were 9**8 attempts)."""
+        depth = len(env.through)
+        if depth > 8:
             return False
+        key = (id(pattern), id(node), tuple(sorted((name, id(bound.node)) for name, bound in env.values.items())))
+        if self._failed.get(key, depth + 1) <= depth:
+            return False
+        if self._through_once(pattern, node, env):
+            return True
+        self._failed[key] = depth
+        return False
+
+    def _through_once(self, pattern: POp, node: cst.BaseExpression, env: Env) -> bool:
         origins = self.analysis.origins(node)
         for origin in origins:
             attempt = env.copy()
