@@ -1181,6 +1181,67 @@ CALL_NAMES.update({
 })
 
 
+# -- issue 14's second catalog (docs/families.md: NUM116, NUM117, NUM206) ---------------------------
+
+def op_logit_reciprocal(call, ctx):
+    """`logit(p)` -> `-log(1 / p - 1)`: the inverse sigmoid through the reciprocal (NUM116)."""
+    funcs = {"torch.logit": "torch", "torch.special.logit": "torch", "scipy.special.logit": "numpy",
+             "jax.scipy.special.logit": "jax"}
+    return _unary_site("logit_reciprocal", call, ctx, funcs, {"logit": "torch"},
+                       lambda r, x: (f"1 / {x} - 1", f"-{r.log('{p}')}"))
+
+
+def op_double_sigmoid(call, ctx):
+    """`binary_cross_entropy_with_logits(x, t)` -> the same loss of `sigmoid(x)`: the activation
+    applied twice (NUM206)."""
+    q, _, _ = resolve(call, ctx)
+    if q != "torch.nn.functional.binary_cross_entropy_with_logits":
+        return None
+    b = bind(call, ["input", "target", "weight", "size_average", "reduce", "reduction", "pos_weight"])
+    if not b or "input" not in b or "target" not in b:
+        return None
+    rest = [ctx.text(b["target"])] + [f"{k}={ctx.text(v)}" for k, v in b.items() if k not in ("input", "target")]
+    r = Renderer("torch", ctx.imports)
+    site = Site("double_sigmoid", "torch", call, r.sigmoid(ctx.text(b["input"])),
+                f"{ctx.text(call.func)}({{p}}, {', '.join(rest)})")
+    site.renderer = r
+    site.operand = b["input"]
+    return site
+
+
+def op_xlogy_kl(call, ctx):
+    """`xlogy(p, p / q)` -> `p * log(p / q)`: the KL term by hand, NaN where p is 0 (NUM117)."""
+    funcs = {"torch.xlogy": "torch", "torch.special.xlogy": "torch", "scipy.special.xlogy": "numpy",
+             "jax.scipy.special.xlogy": "jax", "tensorflow.math.xlogy": "tf"}
+    q, _, _ = resolve(call, ctx)
+    if q not in funcs or len(call.args) != 2 or call.keywords:
+        return None
+    x, y = call.args
+    if not (isinstance(y, ast.BinOp) and isinstance(y.op, ast.Div) and ast.dump(y.left) == ast.dump(x)):
+        return None
+    fw = funcs[q]
+    r = Renderer(fw, ctx.imports)
+    xs = ctx.text(x)
+    if not isinstance(x, (ast.Name, ast.Attribute, ast.Subscript, ast.Call)):
+        xs = f"({xs})"
+    site = Site("xlogy_kl", fw, call, ctx.text(y), f"{xs} * {r.log('{p}')}")
+    site.renderer = r
+    site.operand = y
+    return site
+
+
+OPERATORS.update({
+    "logit_reciprocal": (Operator("logit_reciprocal", ("NUM116",)), op_logit_reciprocal),
+    "double_sigmoid": (Operator("double_sigmoid", ("NUM206",)), op_double_sigmoid),
+    "xlogy_kl": (Operator("xlogy_kl", ("NUM117",)), op_xlogy_kl),
+})
+CALL_NAMES.update({
+    "logit_reciprocal": ("logit",),
+    "double_sigmoid": ("binary_cross_entropy_with_logits",),
+    "xlogy_kl": ("xlogy",),
+})
+
+
 # --------------------------------------------------------------------------- finding sites
 
 SKIP_PATH = re.compile(r"(^|/)(tests?|testing)/|(^|/)test_[^/]*\.py$|_test\.py$|conftest\.py$")
