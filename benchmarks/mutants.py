@@ -999,14 +999,17 @@ OPERATORS: Dict[str, Tuple[Operator, Callable]] = {
     "cdist": (Operator("cdist", ("NUM402",), ("sqrt-of-cancelling-difference",)), op_cdist),
     # issue 14's families: no rule yet; the names are placeholders to map when the rules land.
     "logit": (Operator("logit", (), ("logit-by-hand",), written=False,
-                       note="no rule: log(p / (1 - p)) is as accurate as logit (docs/precision.md)"), op_logit),
+                       note="no hazard: log(p / (1 - p)) is as accurate as logit (docs/families.md); "
+                            "the reciprocal form is logit_reciprocal's (NUM116)"), op_logit),
     # the log/exp family (issue 14)
     "atanh": (Operator("atanh", ("NUM111",), ("atanh-by-hand",)), op_atanh),
     "clipped_log_softmax": (Operator("clipped_log_softmax", ("NUM204",), note="opt-in rule"), op_clipped_log_softmax),
     "clipped_logsigmoid": (Operator("clipped_logsigmoid", ("NUM204",), note="opt-in rule"), op_clipped_logsigmoid),
     "acos_clamp": (Operator("acos_clamp", ("NUM405",)), op_acos_clamp),
     "finfo_eps": (Operator("finfo_eps", (), ("absorption", "dtype-eps"), written=False), op_finfo_eps),
-    "finfo_floor": (Operator("finfo_floor", (), ("absorption", "dtype-eps"), written=False), op_finfo_floor),
+    "finfo_floor": (Operator("finfo_floor", (), ("absorption", "dtype-eps"), written=False,
+                             note="no hazard: a 1e-8 floor is positive in float32/bfloat16 (docs/families.md)"),
+                    op_finfo_floor),
     # issue 14, precision family
     "fp16_mask": (Operator("fp16_mask", ("NUM505",)), op_fp16_mask),
     "absorbed_clip": (Operator("absorbed_clip", ("NUM506",)), op_absorbed_clip),
