@@ -999,14 +999,17 @@ OPERATORS: Dict[str, Tuple[Operator, Callable]] = {
     "cdist": (Operator("cdist", ("NUM402",), ("sqrt-of-cancelling-difference",)), op_cdist),
     # issue 14's families: no rule yet; the names are placeholders to map when the rules land.
     "logit": (Operator("logit", (), ("logit-by-hand",), written=False,
-                       note="no rule: log(p / (1 - p)) is as accurate as logit (docs/precision.md)"), op_logit),
+                       note="no hazard: log(p / (1 - p)) is as accurate as logit (docs/families.md); "
+                            "the reciprocal form is logit_reciprocal's (NUM116)"), op_logit),
     # the log/exp family (issue 14)
     "atanh": (Operator("atanh", ("NUM111",), ("atanh-by-hand",)), op_atanh),
     "clipped_log_softmax": (Operator("clipped_log_softmax", ("NUM204",), note="opt-in rule"), op_clipped_log_softmax),
     "clipped_logsigmoid": (Operator("clipped_logsigmoid", ("NUM204",), note="opt-in rule"), op_clipped_logsigmoid),
     "acos_clamp": (Operator("acos_clamp", ("NUM405",)), op_acos_clamp),
     "finfo_eps": (Operator("finfo_eps", (), ("absorption", "dtype-eps"), written=False), op_finfo_eps),
-    "finfo_floor": (Operator("finfo_floor", (), ("absorption", "dtype-eps"), written=False), op_finfo_floor),
+    "finfo_floor": (Operator("finfo_floor", (), ("absorption", "dtype-eps"), written=False,
+                             note="no hazard: a 1e-8 floor is positive in float32/bfloat16 (docs/families.md)"),
+                    op_finfo_floor),
     # issue 14, precision family
     "fp16_mask": (Operator("fp16_mask", ("NUM505",)), op_fp16_mask),
     "absorbed_clip": (Operator("absorbed_clip", ("NUM506",)), op_absorbed_clip),
@@ -1178,6 +1181,67 @@ CALL_NAMES.update({
     "sqrt_floor": ("sqrt",),
     "acos_edge": ("acos", "arccos", "asin", "arcsin"),
     "cdist_expanded": ("cdist",),
+})
+
+
+# -- issue 14's second catalog (docs/families.md: NUM116, NUM117, NUM206) ---------------------------
+
+def op_logit_reciprocal(call, ctx):
+    """`logit(p)` -> `-log(1 / p - 1)`: the inverse sigmoid through the reciprocal (NUM116)."""
+    funcs = {"torch.logit": "torch", "torch.special.logit": "torch", "scipy.special.logit": "numpy",
+             "jax.scipy.special.logit": "jax"}
+    return _unary_site("logit_reciprocal", call, ctx, funcs, {"logit": "torch"},
+                       lambda r, x: (f"1 / {x} - 1", f"-{r.log('{p}')}"))
+
+
+def op_double_sigmoid(call, ctx):
+    """`binary_cross_entropy_with_logits(x, t)` -> the same loss of `sigmoid(x)`: the activation
+    applied twice (NUM206)."""
+    q, _, _ = resolve(call, ctx)
+    if q != "torch.nn.functional.binary_cross_entropy_with_logits":
+        return None
+    b = bind(call, ["input", "target", "weight", "size_average", "reduce", "reduction", "pos_weight"])
+    if not b or "input" not in b or "target" not in b:
+        return None
+    rest = [ctx.text(b["target"])] + [f"{k}={ctx.text(v)}" for k, v in b.items() if k not in ("input", "target")]
+    r = Renderer("torch", ctx.imports)
+    site = Site("double_sigmoid", "torch", call, r.sigmoid(ctx.text(b["input"])),
+                f"{ctx.text(call.func)}({{p}}, {', '.join(rest)})")
+    site.renderer = r
+    site.operand = b["input"]
+    return site
+
+
+def op_xlogy_kl(call, ctx):
+    """`xlogy(p, p / q)` -> `p * log(p / q)`: the KL term by hand, NaN where p is 0 (NUM117)."""
+    funcs = {"torch.xlogy": "torch", "torch.special.xlogy": "torch", "scipy.special.xlogy": "numpy",
+             "jax.scipy.special.xlogy": "jax", "tensorflow.math.xlogy": "tf"}
+    q, _, _ = resolve(call, ctx)
+    if q not in funcs or len(call.args) != 2 or call.keywords:
+        return None
+    x, y = call.args
+    if not (isinstance(y, ast.BinOp) and isinstance(y.op, ast.Div) and ast.dump(y.left) == ast.dump(x)):
+        return None
+    fw = funcs[q]
+    r = Renderer(fw, ctx.imports)
+    xs = ctx.text(x)
+    if not isinstance(x, (ast.Name, ast.Attribute, ast.Subscript, ast.Call)):
+        xs = f"({xs})"
+    site = Site("xlogy_kl", fw, call, ctx.text(y), f"{xs} * {r.log('{p}')}")
+    site.renderer = r
+    site.operand = y
+    return site
+
+
+OPERATORS.update({
+    "logit_reciprocal": (Operator("logit_reciprocal", ("NUM116",)), op_logit_reciprocal),
+    "double_sigmoid": (Operator("double_sigmoid", ("NUM206",)), op_double_sigmoid),
+    "xlogy_kl": (Operator("xlogy_kl", ("NUM117",)), op_xlogy_kl),
+})
+CALL_NAMES.update({
+    "logit_reciprocal": ("logit",),
+    "double_sigmoid": ("binary_cross_entropy_with_logits",),
+    "xlogy_kl": ("xlogy",),
 })
 
 

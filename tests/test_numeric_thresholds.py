@@ -149,6 +149,23 @@ def _log_det_inf(xp, x):
     return xp.isinf(xp.log(1 - tanh(x) ** 2))
 
 
+def _loss_of_saturated_sigmoid(xp, target):
+    """The with-logits BCE of a sigmoid saturated towards the target (NUM206): the floor of the loss."""
+    s = xp.sigmoid(xp.array([30.0 if target else -30.0], F32))
+    if xp.name == "torch":
+        return float(torch.nn.functional.binary_cross_entropy_with_logits(s, torch.tensor([target])))
+    return float(np.logaddexp(0, s[0]) - target * s[0])
+
+
+def _reciprocal_logit_error(xp, dtype):
+    """The largest |-log(1/p - 1) - logit(p)| over the `dtype` grid just below 1 (NUM116)."""
+    p = xp.array(1 - np.logspace(-12, -1, 1 << 16), dtype)
+    p = p[p < 1]
+    naive = np.asarray(-xp.log(1 / p - 1), dtype=np.float64)
+    exact = scipy.special.logit(np.asarray(p, dtype=np.float64))
+    return float(np.max(np.abs(naive - exact)))
+
+
 EXP_OVERFLOWS = boundary(lambda xp, x: xp.isinf(xp.exp(x)), F32, 80, 100)  # 88.72: log(finfo.max)
 ROW = lambda x: [x, 0.0, 0.0]  # one large value among ordinary ones
 ALL = lambda x: [x, x, x]  # every value this small
@@ -190,6 +207,9 @@ CLAIMS = [
           boundary(lambda xp, x: 0.5 * xp.log((1 + x) / (1 - x)) == 0, F32, 1e-9, 1e-7)),
     Claim("NUM111", "float16: 2.4e-4", "2.4e-4",
           boundary(lambda xp, x: 0.5 * xp.log((1 + x) / (1 - x)) == 0, F16, 1e-5, 1e-3)),
+    Claim("NUM116", "p < 1.5e-5 in float16", "1.5e-5", boundary(lambda xp, p: xp.isinf(1 / p - 1), F16, 1e-6, 1e-4)),
+    Claim("NUM116", "(float32: 2.9e-39)", "2.9e-39", boundary(lambda xp, p: xp.isinf(1 / p - 1), F32, 1e-40, 1e-37)),
+    Claim("NUM116", "off by up to 0.69 near p = 1", "0.69", lambda xp: _reciprocal_logit_error(xp, F32)),
     Claim("NUM112", "|x| > 89.4", "89.4", boundary(lambda xp, x: xp.isinf(xp.log(xp.cosh(x))), F32, 80, 100)),
     Claim("NUM112", "float16: 11.8", "11.8", boundary(lambda xp, x: xp.isinf(xp.log(xp.cosh(x))), F16, 10, 13)),
     Claim("NUM113", "any x > 88.7", "88.7",
@@ -213,6 +233,8 @@ CLAIMS = [
     Claim("NUM202", "NaN above 88.7", "88.7",
           boundary(lambda xp, x: xp.isnan(xp.exp(x) / (1 + xp.exp(x))), F32, 80, 100)),
     Claim("NUM203", "above ~17", "17", boundary(lambda xp, x: xp.sigmoid(x) == 1, F32, 5, 30)),
+    Claim("NUM206", "below 0.31 for target 1", "0.31", lambda xp: _loss_of_saturated_sigmoid(xp, 1.0)),
+    Claim("NUM206", "or 0.69 for target 0", "0.69", lambda xp: _loss_of_saturated_sigmoid(xp, 0.0)),
     Claim("NUM204", "(1e-8: -18.4)", "-18.4", lambda xp: float(xp.log(xp.array([1e-8], F32))[0])),
     Claim("NUM204", "logit gap > 18", "18",
           boundary(lambda xp, g: xp.floor(xp.sigmoid(-g), 1e-8) == xp.array([1e-8], F32), F32, 5, 30)),
@@ -325,6 +347,22 @@ def test_num111_atanh_in_half_precision(dtype):
         bad, fixed = _run(example.bad, x=x)["y"], _run(example.fixed, x=x)["y"]
         assert (bad[:3] == 0).all() and bad.dtype == x.dtype
         assert np.allclose(fixed.double().numpy(), exact, rtol=1e-2)
+
+
+def test_num116_gradient_near_one():
+    """Near p = 1 the rounding of 1/p doubles the odds, and the gradient of `-log(1/p - 1)` is half
+    the true 1 / (p (1 - p)); the fixed form's is right (float32, the largest p below 1)."""
+    p64 = np.array([1 - 2.0 ** -24, 1 - 3 * 2.0 ** -24])
+    exact = 1 / (p64 * (1 - p64))
+    for example in _torch_examples("NUM116"):
+        grads = []
+        for code in (example.bad, example.fixed):
+            p = torch.tensor(p64, dtype=torch.float32, requires_grad=True)
+            _run(code, p=p)["y"].sum().backward()
+            grads.append(np.abs(p.grad.double().numpy()))
+        bad, fixed = grads
+        assert np.allclose(fixed, exact, rtol=1e-3)
+        assert np.abs(bad / exact - 1).max() > 0.3  # a factor 2 at the largest p below 1
 
 
 @pytest.mark.parametrize("dtype, x", [("float16", [12.0, -12.0, 20.0, 0.5]), ("bfloat16", [90.0, -95.0, 0.5])])

@@ -54,6 +54,7 @@ OP_SIGNATURES: Dict[str, Tuple[str, ...]] = {
     "atanh": ("x",),
     "cosh": ("x",),
     "prod": ("x", "axis", "keepdims"),
+    "logit": ("x",),  # log(x / (1 - x)), the inverse of sigmoid
     # values with facts of their own (values.py): random draws, factorizations, products, counts
     "uniform": ("low", "high", "size"),
     "normal": ("loc", "scale", "size"),

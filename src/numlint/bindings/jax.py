@@ -122,11 +122,13 @@ RENDER = {
 FUNCTIONS.update({
     "jax.numpy.arctanh": ("atanh", _UNARY),
     "jax.numpy.cosh": ("cosh", _UNARY),
+    "jax.scipy.special.logit": ("logit", "x"),
     "jax.numpy.prod": ("prod", "a, axis, dtype, out, keepdims, initial, where"),
 })
 RENDER.update({
     "atanh": [Render(function="jax.numpy.arctanh")],
     "cosh": [Render(function="jax.numpy.cosh")],
+    "logit": [Render(function="jax.scipy.special.logit")],
     "abs": [Render(function="jax.numpy.abs")],
     "sum": [Render(function="jax.numpy.sum", method="sum")],
 })

@@ -153,6 +153,7 @@ METHODS.update({"prod": ("prod", "axis, dtype, out, keepdims, initial, where")})
 RENDER.update({
     "atanh": [Render(function="numpy.arctanh")],
     "cosh": [Render(function="numpy.cosh")],
+    "logit": [Render(function="scipy.special.logit", when_imported="scipy")],
     "abs": [Render(function="numpy.abs")],
     "sum": [Render(function="numpy.sum", method="sum")],
 })

@@ -15,6 +15,7 @@ FUNCTIONS = {
     "scipy.special.xlogy": ("xlogy", "x, y, out, *, where, dtype"),
     "scipy.special.log1p": ("log1p", "x, out, *, where, dtype"),
     "scipy.special.expm1": ("expm1", "x, out, *, where, dtype"),
+    "scipy.special.logit": ("logit", "x, out, *, where, dtype"),
 }
 
 RENDER = {
@@ -26,4 +27,5 @@ RENDER = {
     "softmax": [Render(function="scipy.special.softmax")],
     "log1p": [Render(function="scipy.special.log1p")],
     "expm1": [Render(function="scipy.special.expm1")],
+    "logit": [Render(function="scipy.special.logit")],
 }

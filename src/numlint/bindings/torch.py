@@ -279,17 +279,21 @@ FUNCTIONS.update({
     "torch.atanh": ("atanh", _UNARY),
     "torch.arctanh": ("atanh", _UNARY),
     "torch.cosh": ("cosh", _UNARY),
+    "torch.logit": ("logit", "input, eps, *, out"),
+    "torch.special.logit": ("logit", "input, eps, *, out"),
     "torch.prod": ("prod", "input, dim, keepdim, *, dtype"),
 })
 METHODS.update({
     "atanh": ("atanh", ""),
     "arctanh": ("atanh", ""),
     "cosh": ("cosh", ""),
+    "logit": ("logit", "eps"),
     "prod": ("prod", "dim, keepdim, *, dtype"),
 })
 RENDER.update({
     "atanh": [Render(function="torch.atanh", method="atanh")],
     "cosh": [Render(function="torch.cosh", method="cosh")],
+    "logit": [Render(function="torch.logit", method="logit")],
     "abs": [Render(function="torch.abs", method="abs")],
     "sum": [Render(function="torch.sum", method="sum")],
 })
