@@ -1023,11 +1023,15 @@ def op_fp16_mask(call, ctx):
     """A finfo mask fill before a softmax -> the same fill with `-1e9` on the value made float16
     (`x.half()`): the finite stand-in that is -inf in half precision (NUM505). The sites are
     op_finfo_mask's, so a causal mask alone is left out here too (its -inf rows still keep the
-    diagonal)."""
+    diagonal). Not an in-place `x.masked_fill_(m, v)`: `x.half().masked_fill_(...)` fills a copy
+    that is thrown away, so the softmax reads the unfilled x (ESMFold2's attention bias, 1 of 8
+    sites on 2026-12-02)."""
     site = op_finfo_mask(call, ctx)
     if site is None or site.fw not in ("torch", "numpy", "jax"):
         return None
     q, m, recv = resolve(call, ctx)
+    if m == "masked_fill_":
+        return None
     half = "{x}.half()" if site.fw == "torch" else "{x}.astype('float16')"
     if m:  # x.masked_fill(mask, finfo.min): the receiver is the value
         receiver = ctx.text(recv)

@@ -434,11 +434,8 @@ def rounded_unit(ctx: Context, node: cst.BaseExpression) -> bool:
         return True
     if value.range.within(-1.0, 1.0):
         return False  # clamped, or a tanh: inside exactly
-    if (not value.producers and not value.literal and isinstance(node, (cst.Name, cst.Attribute))
-            and not ctx.analysis.origins(node)):
-        name = node.value if isinstance(node, cst.Name) else node.attr.value
-        if _COSINE_NAME.search(name):
-            return True
+    if not value.producers and not value.literal and _named_cosine(ctx, node):
+        return True
     node = ctx.expression(node)
     if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.MatrixMultiply):
         return _unit_vector(ctx, node.left) and _unit_vector(ctx, _untransposed(node.right))
@@ -458,6 +455,35 @@ def rounded_unit(ctx: Context, node: cst.BaseExpression) -> bool:
         a, b = _arg(term, "x"), _arg(term, "y")
         return a is not None and b is not None and _unit_vector(ctx, a) and _unit_vector(ctx, _untransposed(b))
     return False
+
+
+def _named_cosine(ctx: Context, node: cst.BaseExpression) -> bool:
+    """A name (or one it is a copy or an indexing of: `c = cosine[mask == 1]`) the code calls a
+    cosine, holding a value made where numlint cannot see — not `cos(theta)` or an op it knows."""
+    named = False
+    for _ in range(8):
+        if isinstance(node, (cst.Name, cst.Attribute)):
+            named = named or bool(_COSINE_NAME.search(node.value if isinstance(node, cst.Name) else node.attr.value))
+            origins = ctx.analysis.origins(node)
+            if len(origins) != 1:
+                return named
+            node = origins[0].value
+        elif isinstance(node, cst.Subscript):
+            node = node.value
+        elif isinstance(node, cst.Call) and (_calls_cos(node) or ctx.term(node) is not None):
+            return False
+        else:
+            return named
+    return named
+
+
+def _calls_cos(node: cst.BaseExpression) -> bool:
+    """`torch.cos(theta)`, `np.cos(a)`, `theta.cos()`: inside [-1, 1] exactly."""
+    if not isinstance(node, cst.Call):
+        return False
+    func = node.func
+    name = func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else ""
+    return name in ("cos", "sin")
 
 
 def _untransposed(node: cst.BaseExpression) -> cst.BaseExpression:
