@@ -716,12 +716,37 @@ def op_logaddexp(call, ctx):
     return site
 
 
+def _ancestors(node: ast.AST, ctx: Ctx) -> List[ast.AST]:
+    """The nodes that enclose `node`, innermost first (the parent map is built once per file)."""
+    par = getattr(ctx, "_parents", None)
+    if par is None:
+        par = ctx._parents = parents(ctx.tree)
+    out = []
+    while node in par:
+        node = par[node]
+        out.append(node)
+    return out
+
+
+def _under_no_grad(node: ast.AST, ctx: Ctx) -> bool:
+    """Inside `with torch.no_grad():` (or `inference_mode`): no gradient is taken there."""
+    return any(isinstance(a, ast.With) and any(re.search(r"\b(no_grad|inference_mode)\(", ctx.text(i.context_expr))
+                                               for i in a.items)
+               for a in _ancestors(node, ctx))
+
+
 def op_cdist(call, ctx):
+    """`torch.cdist(a, b)` -> `sqrt(((a[:, None] - b[None]) ** 2).sum(-1))` (NUM402). Not under
+    `torch.no_grad()`: the naive root's hazard is its infinite gradient where points coincide,
+    and no gradient is taken there (vector-quantize-pytorch's nearest-code search, 1 of 8 sites
+    on 2026-12-02)."""
     q, _, _ = resolve(call, ctx)
     if q != "torch.cdist":
         return None
     b = bind(call, ["x1", "x2", "p", "compute_mode"])
     if not b or "x1" not in b or "x2" not in b or ("p" in b and not is_lit(b["p"], 2, 2.0)):
+        return None
+    if _under_no_grad(call, ctx):
         return None
     r = Renderer("torch", ctx.imports)
     x1, x2 = ctx.text(b["x1"]), ctx.text(b["x2"])
@@ -749,7 +774,39 @@ def _small_eps(node: ast.AST, ctx: Ctx) -> bool:
     return bool(re.search(r"\beps|epsilon", t, re.I)) and len(t) < 40
 
 
+_NO_GRAD_SOURCE = re.compile(r"running|moving|\.data\b|\.detach\(\)|\b(ones|zeros|full)(_like)?\(")
+
+
+def _no_grad_statistic(var: ast.AST, call: ast.AST, ctx: Ctx) -> bool:
+    """`var` is a name that every assignment in the enclosing function makes from a buffer
+    (`running_var`), a constant (`torch.ones(1)`) or `self.attr` whose every assignment in the file
+    is `.data` / `.detach()`: a statistic no gradient flows through."""
+    if not isinstance(var, ast.Name):
+        return False
+    func = next((a for a in _ancestors(call, ctx) if isinstance(a, (ast.FunctionDef, ast.AsyncFunctionDef))), None)
+    if func is None:
+        return False
+    sources = [n.value for n in ast.walk(func) if isinstance(n, ast.Assign)
+               and any(isinstance(t, ast.Name) and t.id == var.id for t in n.targets)]
+
+    def no_grad(rhs: ast.AST) -> bool:
+        text = ctx.text(rhs)
+        if _NO_GRAD_SOURCE.search(text):
+            return True
+        if isinstance(rhs, ast.Attribute) and isinstance(rhs.value, ast.Name) and rhs.value.id == "self":
+            sets = [n.value for n in ast.walk(ctx.tree) if isinstance(n, ast.Assign) and any(
+                isinstance(t, ast.Attribute) and t.attr == rhs.attr for t in n.targets)]
+            return bool(sets) and all(_NO_GRAD_SOURCE.search(ctx.text(v)) for v in sets)
+        return False
+
+    return bool(sources) and all(no_grad(v) for v in sources)
+
+
 def op_eps_sqrt(call, ctx):
+    """`sqrt(var + eps)` -> `sqrt(var) + eps` (NUM403). Only where autograd runs (NumPy's
+    `1 / (sqrt(var) + eps)` has no gradient to break: Keras' NumPy batch norm, 1 of 8 sites on
+    2026-12-02), and not of a statistic no gradient flows through (`var` from `running_var`, a
+    constant, or `self.batch_var = x.var(0).data`: pythae's batch-norm flow inverse, 1 of 8)."""
     q, m, recv = resolve(call, ctx)
     if q in SQRT_FUNCS and len(call.args) == 1 and not call.keywords:
         fw, arg, rsqrt = SQRT_FUNCS[q], call.args[0], q.endswith("rsqrt")
@@ -766,6 +823,8 @@ def op_eps_sqrt(call, ctx):
             return None
     if not VARIANCE_WORDS.search(ctx.text(var)) or re.search(r"running|moving", ctx.text(var)):
         return None  # a running buffer has no gradient: sqrt(v) + eps is no hazard there
+    if fw not in ("torch", "jax", "tf", "keras") or _no_grad_statistic(var, call, ctx):
+        return None
     r = Renderer(fw, ctx.imports)
     root = r.sqrt("{p}") + " + " + ctx.text(eps)
     cons = f"1 / ({root})" if rsqrt else root
@@ -780,8 +839,22 @@ def op_eps_sqrt(call, ctx):
 NORMLIKE = re.compile(r"norm|\bstd\b|std\(|count|length|\blens?\b|num_|mask|valid|nonzero", re.I)
 
 
+def _selected_away(node: ast.AST, den: ast.AST, ctx: Ctx) -> bool:
+    """The division is a branch of a `where` whose condition tests the denominator
+    (`where(n + eps <= tiny, 0.0, minimum(g / (n + eps), lr))`): where it is ~0 the quotient is
+    not used, so an unguarded one gives the same values."""
+    text = ctx.text(den)
+    for a in _ancestors(node, ctx):
+        if isinstance(a, ast.Call) and len(a.args) == 3 and (dotted(a.func) or [""])[-1] == "where" \
+                and text in ctx.text(a.args[0]):
+            return True
+    return False
+
+
 def op_clamp_div(node, ctx):
-    """`a / b.clamp(min=eps)`, `a / max(b, eps)`, `a / (b + eps)` with b a norm, sum, std or count."""
+    """`a / b.clamp(min=eps)`, `a / max(b, eps)`, `a / (b + eps)` with b a norm, sum, std or count.
+    Not in a `where` that tests the denominator (optax's Polyak step, 1 of 8 sites on 2026-12-02:
+    the guard there is the `where`, the eps only spares a discarded branch)."""
     if not (isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div)):
         return None
     den = node.right
@@ -815,6 +888,8 @@ def op_clamp_div(node, ctx):
                 break
     if inner is None or fw is None or not NORMLIKE.search(ctx.text(inner)):
         return None
+    if _selected_away(node, inner, ctx):
+        return None
     r = Renderer(fw, ctx.imports)
     num = ctx.text(node.left)
     if isinstance(node.left, (ast.BinOp, ast.BoolOp, ast.IfExp, ast.Lambda, ast.Compare)):
@@ -828,7 +903,24 @@ def op_clamp_div(node, ctx):
 FINFO_NEG = re.compile(r"^-\s*\w+(\.\w+)*\.finfo\(.*\)\.max$|^\w+(\.\w+)*\.finfo\(.*\)\.min$", re.S)
 
 
+def _causal_only(mask: ast.AST, call: ast.AST, ctx: Ctx) -> bool:
+    """The mask is a triangle alone (`ones(i, j).triu(1)`, `tril(...)`, through one assignment in
+    the enclosing function), combined with nothing: a causal mask keeps the diagonal, so no row
+    of the softmax is fully masked."""
+    texts = [ctx.text(mask)]
+    if isinstance(mask, ast.Name):
+        func = next((a for a in _ancestors(call, ctx) if isinstance(a, (ast.FunctionDef, ast.AsyncFunctionDef))),
+                    ctx.tree)
+        texts = [ctx.text(n.value) for n in ast.walk(func) if isinstance(n, ast.Assign)
+                 and any(isinstance(t, ast.Name) and t.id == mask.id for t in n.targets)] or texts
+    return all(re.search(r"\b(triu|tril)_?\(", t) and not re.search(r"[|&]|logical_|\bpad|\bmask\b", t)
+               for t in texts)
+
+
 def op_finfo_mask(call, ctx):
+    """`masked_fill(m, finfo.min)` before a softmax -> `masked_fill(m, float("-inf"))` (NUM501).
+    Not with a causal mask alone (`triu`/`tril`): every row keeps its diagonal, so -inf makes no
+    fully masked row and no NaN (x-transformers' talking-heads mask, 1 of 8 sites on 2026-12-02)."""
     q, m, recv = resolve(call, ctx)
     if m in ("masked_fill", "masked_fill_") and method_fw(ctx, ["torch"]) == "torch" and len(call.args) == 2:
         pos = 1
@@ -838,6 +930,8 @@ def op_finfo_mask(call, ctx):
         return None
     val = call.args[pos]
     if not FINFO_NEG.match(ctx.text(val).strip()):
+        return None
+    if _causal_only(call.args[0], call, ctx):
         return None
     fw = "torch" if m else framework_of(q)
     r = Renderer(fw, ctx.imports)
@@ -927,11 +1021,17 @@ def op_acos_clamp(call, ctx):
 
 def op_fp16_mask(call, ctx):
     """A finfo mask fill before a softmax -> the same fill with `-1e9` on the value made float16
-    (`x.half()`): the finite stand-in that is -inf in half precision (NUM505)."""
+    (`x.half()`): the finite stand-in that is -inf in half precision (NUM505). The sites are
+    op_finfo_mask's, so a causal mask alone is left out here too (its -inf rows still keep the
+    diagonal). Not an in-place `x.masked_fill_(m, v)`: `x.half().masked_fill_(...)` fills a copy
+    that is thrown away, so the softmax reads the unfilled x (ESMFold2's attention bias, 1 of 8
+    sites on 2026-12-02)."""
     site = op_finfo_mask(call, ctx)
     if site is None or site.fw not in ("torch", "numpy", "jax"):
         return None
     q, m, recv = resolve(call, ctx)
+    if m == "masked_fill_":
+        return None
     half = "{x}.half()" if site.fw == "torch" else "{x}.astype('float16')"
     if m:  # x.masked_fill(mask, finfo.min): the receiver is the value
         receiver = ctx.text(recv)
@@ -955,7 +1055,13 @@ def op_fp16_mask(call, ctx):
 
 def op_absorbed_clip(call, ctx):
     """`clamp(p, eps, 1 - eps)` with a named eps (torch, JAX: float32 by default) -> the upper
-    bound written `1 - 1e-8`, which is 1.0 in float32 (NUM506)."""
+    bound written `1 - 1e-8`, which is 1.0 in float32 (NUM506).
+
+    Only an upper bound `1 - eps` with an eps (a small literal or a name the code calls eps) and a
+    lower bound beside it: PPO's ratio clip `clamp(ratio, 1 - clip_range, 1 + clip_range)` subtracts
+    a clip range of 0.2, and `clamp(1 - w ** 2, 1e-10)` has `1 - ...` as the clamped value, not a
+    bound; writing `1 - 1e-8` there changes what the code computes instead of spelling a guard
+    naively (4 of the 8 sampled sites on 2026-12-02)."""
     q, m, recv = resolve(call, ctx)
     name = (q or m or "").rsplit(".", 1)[-1]
     if name not in ("clamp", "clip"):
@@ -964,9 +1070,14 @@ def op_absorbed_clip(call, ctx):
     if fw not in ("torch", "jax"):
         return None
     args = list(call.args) + [k.value for k in call.keywords]
+    receiver = 1 if m else 0  # clamp(x, lo, hi) / x.clamp(lo, hi): the positions of the bounds
+    bounds = {i: a for i, a in enumerate(call.args) if i >= 1 - receiver}
+    kw = {k.arg: k.value for k in call.keywords}
+    upper = kw.get("max", kw.get("a_max", bounds.get(2 - receiver)))
+    lower = kw.get("min", kw.get("a_min", bounds.get(1 - receiver)))
     for i, a in enumerate(args):
         if (isinstance(a, ast.BinOp) and isinstance(a.op, ast.Sub) and is_lit(a.left, 1, 1.0)
-                and not is_lit(a.right)):
+                and not is_lit(a.right) and a is upper and lower is not None and _small_eps(a.right, ctx)):
             texts = [ctx.text(x) for x in call.args] + [f"{k.arg}={{p}}" if k.value is a else f"{k.arg}={ctx.text(k.value)}"
                                                         for k in call.keywords]
             if i < len(call.args):

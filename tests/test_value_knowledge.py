@@ -339,3 +339,33 @@ def test_running_sums_set_in_one_method_and_read_in_another():
 ])
 def test_what_is_not_a_plain_sum_of_exps_is_silent(body):
     assert [c for c, _ in found("import numpy as np\nm = max(xs)\n" + body) if c == "NUM101"] == []
+
+
+def test_a_jax_array_keeps_its_producer_through_its_reshape_method():
+    # jax arrays have NumPy's value-keeping methods: `p = p.reshape(p.shape)` between the
+    # sigmoid and the log (a file importing only jax) is the same value
+    assert found("""
+        import jax
+        import jax.numpy as jnp
+
+        def loss(logits):
+            p = jax.nn.sigmoid(logits)
+            p = p.reshape(p.shape)
+            return jnp.log(p)
+    """) == [("NUM103", 8)]
+
+
+def test_a_read_out_value_must_be_read_out_on_every_use():
+    # `.data` on one read is no gradient there; another read of the same value still carries one
+    code = """
+        import torch
+
+        def init(self, z):
+            s_init = -torch.log(z.std(dim=0, keepdim=True) + 1e-6)
+            self.s.data = s_init.data
+            {extra}
+    """
+    rules = [r for r in RULES if r.code == "NUM403"]
+    quiet, _ = check_text(textwrap.dedent(code.format(extra="")), rules)
+    loud, _ = check_text(textwrap.dedent(code.format(extra="self.t = s_init.detach() + s_init")), rules)
+    assert quiet == [] and [(f.code, f.location.row) for f in loud] == [("NUM403", 5)]

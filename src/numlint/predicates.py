@@ -19,7 +19,7 @@ from typing import Callable, Dict, FrozenSet, Optional
 import libcst as cst
 
 from numlint.analysis import Analysis, _axis_text, _is_none
-from numlint.flow import Scope, subtree
+from numlint.flow import ASSIGN, LOOP, Scope, subtree
 from numlint.ops import Term, number
 from numlint.values import Value
 
@@ -268,6 +268,62 @@ def grid(ctx: Context, node: cst.BaseExpression) -> bool:
     return "grid" in ctx.value(node).tags
 
 
+def read_out(ctx: Context, node: cst.BaseExpression) -> bool:
+    """No gradient leaves the value: the expression `node` is part of is assigned to a name every
+    read of which takes it out of autograd (`s_init = -log(z.std() + eps); self.s.data =
+    s_init.data`: an initialisation copied into a parameter's `.data`; `.detach()`, `.item()`,
+    `float(v)` likewise)."""
+    definition = _assigned_in(ctx, node)
+    if definition is None or not definition.reads:
+        return False
+    read_out_ids = set(ctx.analysis.flow.detached)
+    for sub in subtree(ctx.scope.node):
+        if isinstance(sub, cst.Attribute) and sub.attr.value == "data":
+            read_out_ids.add(id(sub.value))
+    return all(key in read_out_ids for key in definition.reads)
+
+
+def _assigned_in(ctx: Context, node: cst.BaseExpression):
+    """The assignment (in the scope being checked) whose value holds this very node."""
+    for definitions in ctx.scope.definitions.values():
+        for definition in definitions:
+            if definition.kind != ASSIGN or definition.value is None or definition.path:
+                continue
+            if any(sub is node for sub in subtree(definition.value)):
+                return definition
+    return None
+
+
+_STORED_NAME = re.compile(r"rollout|replay|buffer|memory", re.IGNORECASE)
+
+
+def stored_data(ctx: Context, node: cst.BaseExpression) -> bool:
+    """Data read back from storage no gradient reaches: a field of a batch drawn from a rollout
+    or replay buffer (`for rollout_data in self.rollout_buffer.get(): a = rollout_data.advantages`),
+    where the code names the storage so. The values were computed and stored under no autograd
+    (advantages, returns, observations)."""
+    node = ctx.expression(node)
+    for _ in range(8):
+        if isinstance(node, (cst.Attribute, cst.Subscript)):
+            node = node.value
+        elif isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and node.func.attr.value in (
+                "to", "float", "flatten", "reshape", "view", "squeeze", "unsqueeze"):
+            node = node.func.value
+        else:
+            break
+    if not isinstance(node, cst.Name):
+        return False
+    if _STORED_NAME.search(node.value):
+        return True
+    definitions = ctx.analysis.definitions(node)
+    return bool(definitions) and all(d.kind == LOOP and d.value is not None
+                                     and _STORED_NAME.search(_source(d.value)) for d in definitions)
+
+
+def _source(node: cst.CSTNode) -> str:
+    return cst.Module(body=[]).code_for_node(node)
+
+
 def _unwrap(node: cst.BaseExpression, ctx: Context) -> cst.BaseExpression:
     """See through `.detach()`, `stop_gradient(...)` around a value."""
     for _ in range(8):
@@ -363,15 +419,23 @@ def _unit_vector(ctx: Context, node: cst.BaseExpression) -> bool:
     return False
 
 
+_COSINE_NAME = re.compile(r"(^|_)(cos|cosine|cosines|cos_sim|cossim|cos_theta)(_|$)|cosine", re.IGNORECASE)
+
+
 def rounded_unit(ctx: Context, node: cst.BaseExpression) -> bool:
     """A cosine computed by hand: in [-1, 1] in exact arithmetic only, so rounding can step past
     ±1 — a cosine similarity, `dot / (|a| |b|)`, a component over the length (`z / r`), a dot
-    product of unit vectors (`(u * v).sum(-1)`, `u @ v.T` after `normalize`). A clamp ends it."""
+    product of unit vectors (`(u * v).sum(-1)`, `u @ v.T` after `normalize`). A clamp ends it.
+    A value made where numlint cannot see (a parameter, another module's model) counts when the
+    code names it a cosine (`cosine_of_target_classes`, `cos_theta`): the convention says it is a
+    similarity, and `cos(theta)` itself, whose range is exact, is seen as such."""
     value = ctx.value(node)
     if "cosine" in value.tags:
         return True
     if value.range.within(-1.0, 1.0):
         return False  # clamped, or a tanh: inside exactly
+    if not value.producers and not value.literal and _named_cosine(ctx, node):
+        return True
     node = ctx.expression(node)
     if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.MatrixMultiply):
         return _unit_vector(ctx, node.left) and _unit_vector(ctx, _untransposed(node.right))
@@ -391,6 +455,35 @@ def rounded_unit(ctx: Context, node: cst.BaseExpression) -> bool:
         a, b = _arg(term, "x"), _arg(term, "y")
         return a is not None and b is not None and _unit_vector(ctx, a) and _unit_vector(ctx, _untransposed(b))
     return False
+
+
+def _named_cosine(ctx: Context, node: cst.BaseExpression) -> bool:
+    """A name (or one it is a copy or an indexing of: `c = cosine[mask == 1]`) the code calls a
+    cosine, holding a value made where numlint cannot see — not `cos(theta)` or an op it knows."""
+    named = False
+    for _ in range(8):
+        if isinstance(node, (cst.Name, cst.Attribute)):
+            named = named or bool(_COSINE_NAME.search(node.value if isinstance(node, cst.Name) else node.attr.value))
+            origins = ctx.analysis.origins(node)
+            if len(origins) != 1:
+                return named
+            node = origins[0].value
+        elif isinstance(node, cst.Subscript):
+            node = node.value
+        elif isinstance(node, cst.Call) and (_calls_cos(node) or ctx.term(node) is not None):
+            return False
+        else:
+            return named
+    return named
+
+
+def _calls_cos(node: cst.BaseExpression) -> bool:
+    """`torch.cos(theta)`, `np.cos(a)`, `theta.cos()`: inside [-1, 1] exactly."""
+    if not isinstance(node, cst.Call):
+        return False
+    func = node.func
+    name = func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else ""
+    return name in ("cos", "sin")
 
 
 def _untransposed(node: cst.BaseExpression) -> cst.BaseExpression:
@@ -552,6 +645,8 @@ PREDICATES: Dict[str, Callable[..., bool]] = {
     "mask_like": mask_like,
     "checked": checked,
     "grid": grid,
+    "read_out": read_out,
+    "stored_data": stored_data,
     "masked": masked,
     "away_from_zero": away_from_zero,
     "float64": float64,

@@ -80,7 +80,8 @@ VALUE_FUNCTIONS = {
     "jax.lax.stop_gradient": "detach",
     "jax.numpy.float16": "float16", "jax.numpy.bfloat16": "bfloat16", "jax.numpy.float32": "float32",
 }
-VALUE_METHODS = {"astype": "cast"}
+# jax arrays have NumPy's value-keeping methods too (`p.reshape(p.shape)`, `.squeeze()`, `.astype`).
+VALUE_METHODS = dict(_numpy.VALUE_METHODS)
 DTYPES = {
     "jax.numpy.float16": "float16", "jax.numpy.bfloat16": "bfloat16", "jax.numpy.float32": "float32",
     "jax.numpy.float64": "float64", "jax.numpy.int32": "integer", "jax.numpy.int64": "integer",
