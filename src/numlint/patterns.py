@@ -259,6 +259,8 @@ class Matcher:
         for origin in origins:
             attempt = env.copy()
             attempt.through.append((node, origin))
+            if origin.how == "imported" and attempt.advice is None:
+                attempt.advice = "the value is made in another module; apply the stable form there"
             if len(origins) > 1 and attempt.advice is None:
                 attempt.advice = "the value comes from several places (branches or assignments); apply the stable form where it is made"
             read_at = self.analysis.order_of(node)
