@@ -331,8 +331,20 @@ class _Shaper:
             self.nodes = 0
             tree = self._node(ret.value, 0, 0)
             if tree is not None and tree.get("t") != "o":
-                found.append({"at": self.place(ret.value), "e": tree})
+                found.append({"at": self.place(self._made(ret.value)), "e": tree})
         return found
+
+    def _made(self, node):
+        """Where a returned value is made: `q = exp(a) + exp(b); return q` is made where q is."""
+        from numlint.flow import ASSIGN
+
+        for _ in range(4):
+            definitions = self.analysis.definitions(node) if isinstance(node, cst.Name) else ()
+            if len(definitions) != 1 or definitions[0].kind != ASSIGN or definitions[0].value is None \
+                    or definitions[0].path or definitions[0].scope is not self.scope:
+                break
+            node = definitions[0].value
+        return node
 
     def _opaque(self, node) -> dict:
         from numlint.ops import shape_key
