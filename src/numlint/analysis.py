@@ -34,7 +34,7 @@ from numlint.values import (
     BOOL, INF, INTEGER, UNKNOWN, UNKNOWN_DTYPE, Callee, Producer, Range, Shift, Value, join_all,
 )
 from numlint.values import number as number_value
-from numlint.summaries import CALLED, decode
+from numlint.summaries import decode
 
 _NO_AUTOGRAD = frozenset({"numpy", "scipy", "math"})
 _ARRAY_ARGS = ("x", "y", "target", "condition", "value", "mask")
@@ -72,6 +72,7 @@ class Analysis:
         self._returns: Dict[int, Value] = {}
         self._scope_of_node: Dict[int, Scope] = {}
         self._built: Dict[int, tuple] = {}  # call -> (origins built from its shapes, the nodes kept alive)
+        self.wanting: Optional[str] = None  # the op the matcher looks for through the origins it asks
         # nodes built from another module's shapes -> where that module makes the value (`m.py:12`)
         self.imported: Dict[int, str] = {}
 
@@ -194,8 +195,8 @@ class Analysis:
         if not shapes:
             qualname = self.viewer.imports.qualify(node.func)
             if qualname is not None and qualname in self.asked:
-                self.asked.add(qualname + CALLED)
-            self._built[key] = ((), ())
+                # `pkg.m.f(add)`: the matcher wanted an `add` there; `pkg.m.f()`: a guard or a predicate looked
+                self.asked.add(f"{qualname}({self.wanting or ''})")
             return ()
         scope = self.scope_of(node) or self.flow.module_scope
         built = _ShapeBuilder(self, node)

@@ -255,7 +255,11 @@ class Matcher:
         op that produced it (seen through indexing, reshapes, casts)."""
         if len(env.through) > 8:
             return False
-        origins = self.analysis.origins(node)
+        self.analysis.wanting = pattern.op
+        try:
+            origins = self.analysis.origins(node)
+        finally:
+            self.analysis.wanting = None
         for origin in origins:
             attempt = env.copy()
             attempt.through.append((node, origin))

@@ -17,7 +17,7 @@ from numlint.reparse import Reparser
 from numlint.noqa import check_text  # the checker, and the `noqa` rule (NUM001)
 from numlint.project import Project, imports_in
 from numlint.prefilter import identifiers
-from numlint.summaries import CALLED, ProjectIndex, exported_words, interesting
+from numlint.summaries import ProjectIndex, called_name, exported_words, interesting
 from numlint.config import Settings, ignored_for
 from numlint.diagnostics import FileError, FileResult
 from numlint.fixes import fix_text
@@ -207,9 +207,9 @@ def _across_modules(project, paths, results, todo, extras, cache, contents, rule
     shaped: Dict[int, Set[str]] = {}
     for items in wanted.values():
         for qualname, module, owner in items:
-            local = qualname[len(module) + 1:]
-            if local.endswith(CALLED) and "." not in local[:-len(CALLED)]:
-                shaped.setdefault(owner, set()).add(local[:-len(CALLED)])
+            local = called_name(qualname[len(module) + 1:])
+            if local is not None and "." not in local:
+                shaped.setdefault(owner, set()).add(local)
     # Summaries by file: two roots may each have a `model.py` (project.py); an import means the
     # one its own root has.
     summaries: Dict[int, dict] = {}
@@ -299,7 +299,7 @@ def _summary(project, paths, file: int, index, cache, contents, extras,
         return {"version": 1, "names": {}}, set(), set()  # nothing to tell: not parsed
     local_names = frozenset(q.rpartition(".")[2] for q in imported)
     summary, asked = summarize_text(text, project.packages[file], str(path), index, local_names, frozenset(shaped))
-    asked = {q for q in asked if not q.endswith(CALLED)}
+    asked = {q for q in asked if called_name(q) is None}
     used = {o[1] for q in asked if (o := project.owner(q, file)) is not None and o[1] != file}
     record = {"summary": summary, "asked": sorted(asked), "shaped": sorted(shaped),
               "depends": {str(paths[i]): contents[i] for i in sorted(used) if i in contents}}

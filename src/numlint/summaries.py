@@ -227,9 +227,10 @@ class ProjectIndex:
             module, _, name = qualname.rpartition(".")
             names = self._summaries.get(module, {}).get("names")
             if isinstance(names, dict):
-                _ops_in(names.get(name.removesuffix(CALLED)), ops, 0)
-                if name.endswith(CALLED):
-                    _shape_ops(names.get(name[:-len(CALLED)]), ops)
+                called = _called(name)
+                _ops_in(names.get(called[0] if called else name), ops, 0)
+                if called:
+                    _shape_ops(names.get(called[0]), ops)
         words = set()
         for op in ops:
             words |= spellings_of(op)
@@ -262,9 +263,20 @@ def _shape_ops(entry, ops: set) -> None:
         stack.extend(node.get("k", ()))
 
 
-# `pkg.model.f` + CALLED, among the names a file asked for: the check looked through a call of `f`
-# (the matcher wanted the expression it returns, or a guard read what it gives).
-CALLED = "()"
+# `pkg.model.f(add)`, among the names a file asked for: the matcher looked through a call of `f` for
+# an `add`; `pkg.model.f()`: a guard or a predicate read what it gives, or the expression it returns.
+def _called(name: str) -> Optional[Tuple[str, str]]:
+    """(`f`, `add`) for `f(add)`; (`f`, "") for `f()`; None for a name."""
+    if not name.endswith(")") or "(" not in name:
+        return None
+    local, _, wanted = name[:-1].partition("(")
+    return local, wanted
+
+
+def called_name(qualname: str) -> Optional[str]:
+    """`pkg.m.f` for `pkg.m.f(add)` or `pkg.m.f()`, else None."""
+    called = _called(qualname)
+    return qualname[:qualname.index("(")] if called else None
 
 
 def interesting(summary: dict, name: str) -> bool:
@@ -274,13 +286,16 @@ def interesting(summary: dict, name: str) -> bool:
     if not isinstance(names, dict):
         return False
     ops: set = set()
-    if name.endswith(CALLED):  # a call the check looked through: its shape, or a constant it gives
-        entry = names.get(name[:-len(CALLED)])
+    called = _called(name)
+    if called:  # a call the check looked through: its shape, or a constant it gives
+        name, wanted = called
+        entry = names.get(name)
         callee = entry.get("callee") if isinstance(entry, dict) else None
-        if isinstance(callee, dict) and (valid_shapes(callee.get("shape")) or (
-                isinstance(callee.get("output"), dict) and "constant" in callee["output"])):
-            return True
-        name = name[:-len(CALLED)]
+        if isinstance(callee, dict):
+            roots = [shape["e"].get("op", {}).get("op") for shape in valid_shapes(callee.get("shape"))]
+            if wanted in roots or (not wanted and (any(roots) or (
+                    isinstance(callee.get("output"), dict) and "constant" in callee["output"]))):
+                return True
     if name:
         _ops_in(names.get(name), ops, 0)
     else:  # `import pkg.model as m`: anything of the module
