@@ -293,9 +293,8 @@ def interesting(summary: dict, name: str) -> bool:
         callee = entry.get("callee") if isinstance(entry, dict) else None
         if isinstance(callee, dict):
             roots = [shape["e"].get("op", {}).get("op") for shape in valid_shapes(callee.get("shape"))]
-            if wanted in roots or (not wanted and (any(roots) or (
-                    isinstance(callee.get("output"), dict) and "constant" in callee["output"]))):
-                return True
+            if wanted in roots or (not wanted and roots and (any(roots) or callee.get("output"))):
+                return True  # (a guard reads what the call gives: its facts, or a shape's)
     if name:
         _ops_in(names.get(name), ops, 0)
     else:  # `import pkg.model as m`: anything of the module
@@ -416,6 +415,9 @@ class _Shaper:
                     elements.append("s" + "".join("1" if b is not None else "0" for b in bounds))
                     parts += [b for b in bounds if b is not None]
             out["e"] = elements
+        elif isinstance(node, cst.Call) and _negated_constant(self.analysis.viewer.view(node)):
+            # `float("-inf")`: minus a constant the viewer made (`float("inf")`)
+            out, parts = {"t": "u"}, [self.analysis.viewer.view(node).args["x"].node]
         elif isinstance(node, cst.Call) and not any(arg.star for arg in node.args):
             func = node.func
             term = self.analysis.viewer.view(node)
@@ -442,7 +444,7 @@ class _Shaper:
             args = {}
             for name, arg in term.args.items():
                 ref = next((i for i, (part, _) in enumerate(kids) if part is arg.node), None)
-                if ref is not None and not arg.synthetic:
+                if ref is not None and (not arg.synthetic or out["t"] == "u"):
                     args[name] = [ref, arg.keyword]
                 else:
                     literal = number(arg.node)
@@ -468,6 +470,10 @@ class _Shaper:
             if d.kind == ASSIGN and d.value is not None and not d.path and d.scope is self.scope and inlined < 4:
                 return self._node(d.value, depth, inlined + 1)  # a local: `q = ...; return q`
         return self._opaque(node)
+
+
+def _negated_constant(term) -> bool:
+    return term is not None and term.op == "neg" and "x" in term.args and term.args["x"].synthetic
 
 
 def code_of(node) -> str:
