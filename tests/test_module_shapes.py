@@ -200,3 +200,15 @@ def test_a_shape_is_data_validated_and_bounded():
         assert value.callee.shape == () and value.callee.output.constant == 2.0, shape
     value = decode({"callee": {"kind": "function", "output": {}, "shape": [{"at": "m.py:1", "e": good}]}})
     assert value.callee.shape == ({"at": "m.py:1", "e": good},)
+
+
+def test_a_cached_summary_is_made_again_for_a_function_newly_looked_through(tmp_path):
+    """The cached summary of `_helpers.py` has shapes for the functions checks looked through
+    then; a file that now calls another one gets that one's shape (the helper is unchanged)."""
+    first = "import numpy as np\nfrom ._helpers import pair\n\ndef f(a, b):\n    return np.log(pair(a, b))\n"
+    write(tmp_path, {"pkg/__init__.py": "", "pkg/_helpers.py": HELPERS, "pkg/uses.py": first})
+    cache = ["--cache-dir", str(tmp_path / ".numlint_cache")]
+    assert [(n, r, c) for n, r, c, _, _ in check(tmp_path, *cache)] == [("uses.py", 5, "NUM105")]
+    write(tmp_path, {"pkg/uses.py": first.replace("pair\n", "pair, ratio\nimport torch\n") +
+                     "\ndef g(x):\n    return 0.5 * torch.log(ratio(x))\n"})
+    assert [(n, r, c) for n, r, c, _, _ in check(tmp_path, *cache)] == [("uses.py", 6, "NUM105"), ("uses.py", 9, "NUM111")]
