@@ -214,7 +214,12 @@ class Analysis:
         """A guard reads what `node` gives: when it is a call of another module's function, note it
         (the second phase checks the file again with what the function's summary says). The
         expressions it returns there, when the summary has them."""
-        if isinstance(node, cst.Call) and self.viewer.view(node) is None and self._callee_scope(node) is None:
+        if not isinstance(node, cst.Call) or not isinstance(node.func, (cst.Name, cst.Attribute)):
+            return ()
+        qualname = self.viewer.imports.qualify(node.func)  # a project's function is named by an import
+        if qualname is None or qualname.startswith("builtins.") or bindings.framework_of_module(qualname) is not None:
+            return ()
+        if self.viewer.view(node) is None and self._callee_scope(node) is None:
             return self._imported_origins(node)
         return ()
 
