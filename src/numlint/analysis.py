@@ -29,11 +29,12 @@ from numlint.flow import (
     ASSIGN, AUGMENTED, CHANGED, CLASS, FUNCTION, IMPORT, LOOP, PARAM, PLAIN, Definition, FileFlow, Read,
     Region, Scope, children, subtree,
 )
-from numlint.ops import LAYER_INPUT, Term, Viewer, number
+from numlint.ops import LAYER_INPUT, Arg, Term, Viewer, number
 from numlint.values import (
     BOOL, INF, INTEGER, UNKNOWN, UNKNOWN_DTYPE, Callee, Producer, Range, Shift, Value, join_all,
 )
 from numlint.values import number as number_value
+from numlint.summaries import decode
 
 _NO_AUTOGRAD = frozenset({"numpy", "scipy", "math"})
 _ARRAY_ARGS = ("x", "y", "target", "condition", "value", "mask")
@@ -70,6 +71,10 @@ class Analysis:
         self._depth = 0
         self._returns: Dict[int, Value] = {}
         self._scope_of_node: Dict[int, Scope] = {}
+        self._built: Dict[int, tuple] = {}  # call -> (origins built from its shapes, the nodes kept alive)
+        self.wanting: Optional[str] = None  # the op the matcher looks for through the origins it asks
+        # nodes built from another module's shapes -> where that module makes the value (`m.py:12`)
+        self.imported: Dict[int, str] = {}
 
     # -- where a node is read ---------------------------------------------------------------------
     def scope_of(self, node: cst.CSTNode) -> Optional[Scope]:
@@ -167,7 +172,7 @@ class Analysis:
         if isinstance(node, cst.Call) and self.viewer.view(node) is None:
             scope = self._callee_scope(node)
             if scope is None:
-                return ()
+                return self._imported_origins(node) if not path else ()
             found = []
             for ret in scope.returns:
                 if ret.value is not None:
@@ -175,6 +180,47 @@ class Analysis:
             return tuple(found)
         if isinstance(node, (cst.Tuple, cst.List)) and path:
             return self._element_origins(node, self.scope_of(node), path, None, "element")
+        return ()
+
+    def _imported_origins(self, node: cst.Call) -> Tuple[Origin, ...]:
+        """A call of a function of another module of the project: the expressions it returns,
+        built from the shapes its summary gives (summaries.py), the call's arguments in the places
+        of its parameters. Without a summary (the run's first phase), the call is noted, so that
+        the second phase checks this file again with the shapes of what it calls."""
+        key = id(node)
+        if key in self._built:
+            return self._built[key][0]
+        callee = self.value(node.func).callee
+        shapes = callee.shape if callee is not None and callee.scope is None and callee.kind == "function" else ()
+        if not shapes:
+            qualname = self.viewer.imports.qualify(node.func)
+            if qualname is not None and qualname in self.asked:
+                # `pkg.m.f(add)`: the matcher wanted an `add` there; `pkg.m.f()`: a guard or a predicate looked
+                self.asked.add(f"{qualname}({self.wanting or ''})")
+            return ()
+        scope = self.scope_of(node) or self.flow.module_scope
+        built = _ShapeBuilder(self, node)
+        found = []
+        for shape in shapes:
+            expression = built.build(shape["e"])
+            if expression is not None:
+                found.append(Origin(expression, scope, None, "imported"))
+                built.places[id(expression)] = shape.get("at") or "another module"
+        self._built[key] = (tuple(found), built.keep)
+        self.imported.update(built.places)
+        return tuple(found)
+
+    def noted_call(self, node: cst.BaseExpression) -> Tuple[Origin, ...]:
+        """A guard reads what `node` gives: when it is a call of another module's function, note it
+        (the second phase checks the file again with what the function's summary says). The
+        expressions it returns there, when the summary has them."""
+        if not isinstance(node, cst.Call) or not isinstance(node.func, (cst.Name, cst.Attribute)):
+            return ()
+        qualname = self.viewer.imports.qualify(node.func)  # a project's function is named by an import
+        if qualname is None or qualname.startswith("builtins.") or bindings.framework_of_module(qualname) is not None:
+            return ()
+        if self.viewer.view(node) is None and self._callee_scope(node) is None:
+            return self._imported_origins(node)
         return ()
 
     def _definition_origins(self, definition: Definition, path: Tuple[int, ...], how: str = "name") -> Tuple[Origin, ...]:
@@ -1275,3 +1321,109 @@ def _unwrapped(node: cst.BaseExpression):
         else:
             return
         yield node
+
+
+class _ShapeBuilder:
+    """libcst nodes for the shapes of a function of another module (summaries.py), at one call:
+    holes filled with the call's arguments, each node's view (`Term`) and each opaque part's facts
+    given to the viewer and the analysis, as the defining module had them."""
+
+    def __init__(self, analysis: Analysis, call: cst.Call) -> None:
+        self.analysis = analysis
+        self.call = call
+        self.keep: List[cst.CSTNode] = []  # every built node, so that no id is reused while the analysis lives
+        self.places: Dict[int, str] = {}
+
+    def build(self, data) -> Optional[cst.BaseExpression]:
+        try:
+            return self._node(data)
+        except (_CannotBuild, cst.CSTValidationError, ValueError):
+            return None
+
+    def _node(self, data) -> cst.BaseExpression:
+        kind = data["t"]
+        if kind == "n":
+            value = data["v"]
+            text = str(int(abs(value))) if data["i"] and float(value).is_integer() else repr(float(abs(value)))
+            literal = cst.Integer(text) if data["i"] and float(value).is_integer() else cst.Float(text)
+            node = cst.UnaryOperation(cst.Minus(), literal) if value < 0 else literal
+            return self._kept(node)
+        if kind == "p":
+            argument = _argument(self.call, data["i"], data["n"])
+            if argument is _STAR:
+                raise _CannotBuild
+            if argument is None:
+                if "d" not in data:
+                    raise _CannotBuild
+                return self._node(data["d"])
+            return argument
+        if kind == "w":
+            return self._kept(cst.Name(data["w"]))
+        if kind == "o":
+            node = self._kept(cst.Name("__numlint_" + data["h"]))
+            facts = decode(data.get("v"))
+            self.analysis._values[id(node)] = facts
+            self._view(node, data.get("op"), [])
+            return node
+        kids = [self._node(k) for k in data["k"]]
+        if kind == "b":
+            node = cst.BinaryOperation(kids[0], _OPERATOR_NODES[data["o"]](), kids[1])
+        elif kind == "u":
+            node = cst.UnaryOperation(cst.Minus(), kids[0])
+        elif kind == "a":
+            node = cst.Attribute(kids[0], cst.Name(data["a"]))
+        elif kind == "s":
+            rest = iter(kids[1:])
+            elements = []
+            for element in data["e"]:
+                if element == "i":
+                    elements.append(cst.SubscriptElement(cst.Index(next(rest))))
+                else:
+                    lower, upper, step = (next(rest) if flag == "1" else None for flag in element[1:])
+                    elements.append(cst.SubscriptElement(cst.Slice(lower, upper, step)))
+            node = cst.Subscript(kids[0], elements)
+        else:  # "m", "f": a method or function call
+            receiver = 1 if kind == "m" else 0
+            args = [cst.Arg(value, keyword=cst.Name(word) if word is not None else None,
+                            equal=cst.AssignEqual() if word is not None else cst.MaybeSentinel.DEFAULT)
+                    for word, value in zip(data["kw"], kids[receiver:])]
+            func = cst.Attribute(kids[0], cst.Name(data["a"])) if kind == "m" else \
+                cst.Name("__numlint_" + _word(data["q"]))
+            node = cst.Call(func, args)
+        self._kept(node)
+        self._view(node, data.get("op"), kids)
+        return node
+
+    def _kept(self, node):
+        self.keep.append(node)
+        self.places[id(node)] = ""
+        return node
+
+    def _view(self, node, term, kids) -> None:
+        if term is None:
+            self.analysis.viewer.remember(node, None)
+            return
+        args = {}
+        for name, ref in term["args"].items():
+            if isinstance(ref, list):
+                args[name] = Arg(kids[ref[0]], ref[1])
+            else:
+                literal = ref["n"]
+                value = cst.Float(repr(float(abs(literal))))
+                args[name] = Arg(self._kept(cst.UnaryOperation(cst.Minus(), value) if literal < 0 else value),
+                                 True, synthetic=True)
+        self.analysis.viewer.remember(node, Term(term["op"], node, args, term["s"], tuple(term["fw"])))
+
+
+class _CannotBuild(Exception):
+    pass
+
+
+_OPERATOR_NODES = {"+": cst.Add, "-": cst.Subtract, "*": cst.Multiply, "/": cst.Divide, "**": cst.Power,
+                   "@": cst.MatrixMultiply}
+
+
+def _word(qualname: str) -> str:
+    """An identifier standing for a function's qualified name in a built call."""
+    return "".join(c if c.isalnum() else "_" for c in qualname)[:80] or "f"
+

@@ -108,14 +108,15 @@ def check_text(text: str, rules: Sequence[Rule], line_noqa: bool = True,
 
 def summarize_text(text: str, package: Optional[str] = None, place_name: str = "",
                    project: Optional[ProjectIndex] = None,
-                   imported_names: FrozenSet[str] = frozenset()) -> Tuple[dict, Set[str]]:
-    """The summary of a module (`summaries.py`), and the other modules' names it read. The
-    whole text is parsed (no function is blanked: any may be imported). A text that does not
-    parse has an empty summary."""
+                   imported_names: FrozenSet[str] = frozenset(),
+                   shaped: FrozenSet[str] = frozenset()) -> Tuple[dict, Set[str]]:
+    """The summary of a module (`summaries.py`), and the other modules' names it read; the
+    functions named in `shaped` with the shapes of what they return. A text that does not parse
+    has an empty summary."""
     try:
         # Only what may make an exported value is parsed: functions that spell one of its ops, what
-        # they call, and the methods of their classes that set attributes.
-        reduced = prefilter.keep_only(text, exported_words() | imported_names)
+        # they call, the functions asked for shapes, and the methods of their classes that set attributes.
+        reduced = prefilter.keep_only(text, exported_words() | imported_names | shaped)
         depth = limits.measure(reduced)
         if limits.refusal(depth) is not None or limits.too_big(text) is not None:
             return {"version": 1, "names": {}}, set()
@@ -134,7 +135,7 @@ def summarize_text(text: str, package: Optional[str] = None, place_name: str = "
                     return place_name or None
                 return f"{place_name}:{where.start.line}"
 
-            return summarize(analysis, place), analysis.asked
+            return summarize(analysis, place, shaped), analysis.asked
 
         try:
             return run()
@@ -209,6 +210,8 @@ class FileChecker:
                     if env is None:
                         continue
                     context = Context(analysis, site.scope, site.order)
+                    if pattern.unless or pattern.when:
+                        _note_imported(analysis, env, pattern)
                     if any(_guard_holds(guard, context, env) for guard in pattern.unless):
                         continue
                     if not all(_guard_holds(guard, context, env) for guard in pattern.when):
@@ -372,6 +375,11 @@ class FileChecker:
     def _elsewhere(self, hit: _Hit, reason: Optional[str] = None) -> str:
         """Why a value made elsewhere (another function, another path, before a reshape) cannot
         be fixed here, and where to look."""
+        for node, origin in hit.env.through:
+            if origin.how == "imported":
+                where = self.analysis.imported.get(id(origin.value)) or "another module"
+                return (f"`{shown(code(node), 40)}` returns a value made at {where}; "
+                        "apply the stable form there")
         for node, origin in hit.env.through:
             if origin.producer is not None:
                 return self._made_elsewhere(node, origin)
@@ -596,6 +604,19 @@ def _framework(env: Env) -> Optional[str]:
         if term.style not in ("operator", "constant") and len(term.frameworks) == 1:
             return term.frameworks[0]
     return None
+
+
+def _note_imported(analysis: Analysis, env: Env, pattern: RulePattern) -> None:
+    """A guard reads a metavariable bound to a call of another module's function: note the call for
+    the second phase, and, when the function's shape is known, the finding is advice there."""
+    for guard in (*pattern.unless, *pattern.when):
+        bound = env.values.get(guard.metavariable)
+        if bound is None or bound.node is ABSENT:
+            continue
+        origins = analysis.noted_call(bound.node)
+        if origins:
+            env.through.append((bound.node, origins[0]))
+            env.advice = env.advice or "the value is made in another module; apply the stable form there"
 
 
 def _guard_holds(guard, context: Context, env: Env) -> bool:

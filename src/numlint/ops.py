@@ -148,6 +148,10 @@ class Viewer:
         self.frameworks = imports.frameworks()
         self._memo: Dict[int, Optional[Term]] = {}
 
+    def remember(self, node: cst.BaseExpression, term: Optional[Term]) -> None:
+        """The view of a node that is not in the file's text (built from another module's summary)."""
+        self._memo[id(node)] = term
+
     def view(self, node: cst.BaseExpression) -> Optional[Term]:
         key = id(node)
         if key not in self._memo:

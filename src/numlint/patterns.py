@@ -273,10 +273,16 @@ class Matcher:
         return False
 
     def _through_once(self, pattern: POp, node: cst.BaseExpression, env: Env) -> bool:
-        origins = self.analysis.origins(node)
+        self.analysis.wanting = pattern.op
+        try:
+            origins = self.analysis.origins(node)
+        finally:
+            self.analysis.wanting = None
         for origin in origins:
             attempt = env.copy()
             attempt.through.append((node, origin))
+            if origin.how == "imported" and attempt.advice is None:
+                attempt.advice = "the value is made in another module; apply the stable form there"
             if len(origins) > 1 and attempt.advice is None:
                 attempt.advice = "the value comes from several places (branches or assignments); apply the stable form where it is made"
             read_at = self.analysis.order_of(node)

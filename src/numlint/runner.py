@@ -17,7 +17,7 @@ from numlint.reparse import Reparser
 from numlint.noqa import check_text  # the checker, and the `noqa` rule (NUM001)
 from numlint.project import Project, imports_in
 from numlint.prefilter import identifiers
-from numlint.summaries import ProjectIndex, exported_words, interesting
+from numlint.summaries import ProjectIndex, called_name, exported_words, interesting
 from numlint.config import Settings, ignored_for
 from numlint.diagnostics import FileError, FileResult
 from numlint.fixes import fix_text
@@ -203,6 +203,13 @@ def _across_modules(project, paths, results, todo, extras, cache, contents, rule
                 wanted.setdefault(index, []).append((qualname, owner[0], owner[1]))
     if not wanted:
         return set()
+    # the functions whose calls a check looked through: their summaries carry shapes
+    shaped: Dict[int, Set[str]] = {}
+    for items in wanted.values():
+        for qualname, module, owner in items:
+            local = called_name(qualname[len(module) + 1:])
+            if local is not None and "." not in local:
+                shaped.setdefault(owner, set()).add(local)
     # Summaries by file: two roots may each have a `model.py` (project.py); an import means the
     # one its own root has.
     summaries: Dict[int, dict] = {}
@@ -214,7 +221,7 @@ def _across_modules(project, paths, results, todo, extras, cache, contents, rule
         following = []
         for file in pending:
             summary, asked, used = _summary(project, paths, file, _index_near(project, summaries, file), cache,
-                                            contents, extras)
+                                            contents, extras, shaped.get(file, set()))
             summaries[file] = summary
             depends[file] = {file} | used
             for qualname in asked:
@@ -266,16 +273,21 @@ def _exported_words() -> frozenset:
     return _EXPORTED_WORDS[0]
 
 
-def _summary(project, paths, file: int, index, cache, contents, extras) -> Tuple[dict, Set[str], Set[int]]:
+def _summary(project, paths, file: int, index, cache, contents, extras,
+             shaped: Set[str] = frozenset()) -> Tuple[dict, Set[str], Set[int]]:
     """The summary of one project file (from the cache while the file and what it read are the same),
-    the names it asked other modules for, and their files."""
+    the names it asked other modules for, and their files. The functions in `shaped` carry the
+    shapes of what they return (a cached summary is made again when it lacks one)."""
     path = paths[file]
     cached = extras.get(file) or (cache.extra(str(path), contents[file]) if cache is not None and file in contents else {})
     stored = cached.get("summary")
-    if isinstance(stored, dict) and isinstance(stored.get("summary"), dict) and \
+    tried = {n for n in stored.get("shaped", []) if isinstance(n, str)} if isinstance(stored, dict) and \
+        isinstance(stored.get("shaped", []), list) else set()
+    if isinstance(stored, dict) and isinstance(stored.get("summary"), dict) and shaped <= tried and \
             _dependencies_unchanged({"depends": stored.get("depends", {})}, paths, contents):
         asked = {q for q in stored.get("asked", []) if isinstance(q, str)}
         return stored["summary"], asked, {i for q in asked if (o := project.owner(q, file)) for i in (o[1],)}
+    shaped = set(shaped) | tried
     try:
         text = read(path).text
     except source.SourceError:
@@ -283,12 +295,13 @@ def _summary(project, paths, file: int, index, cache, contents, extras) -> Tuple
     if notebook.is_notebook(path):
         return {}, set(), set()
     imported = {q for q in imports_in(text, project.packages[file]) if project.owner(q, file) is not None}
-    if not imported and identifiers(text).isdisjoint(_exported_words()):
+    if not imported and not shaped and identifiers(text).isdisjoint(_exported_words()):
         return {"version": 1, "names": {}}, set(), set()  # nothing to tell: not parsed
     local_names = frozenset(q.rpartition(".")[2] for q in imported)
-    summary, asked = summarize_text(text, project.packages[file], str(path), index, local_names)
+    summary, asked = summarize_text(text, project.packages[file], str(path), index, local_names, frozenset(shaped))
+    asked = {q for q in asked if called_name(q) is None}
     used = {o[1] for q in asked if (o := project.owner(q, file)) is not None and o[1] != file}
-    record = {"summary": summary, "asked": sorted(asked),
+    record = {"summary": summary, "asked": sorted(asked), "shaped": sorted(shaped),
               "depends": {str(paths[i]): contents[i] for i in sorted(used) if i in contents}}
     extras.setdefault(file, {})["summary"] = record
     return summary, asked, used

@@ -165,6 +165,8 @@ class Callee:
     output: Optional["Value"] = None
     node: object = field(default=None, compare=False)  # the constructor call, for layers
     key: int = 0
+    # for a function of another module: the shapes of what it returns (summaries.valid_shapes)
+    shape: tuple = field(default=(), compare=False)
 
 
 @dataclass(frozen=True)
