@@ -19,7 +19,7 @@ from typing import Callable, Dict, FrozenSet, Optional
 import libcst as cst
 
 from numlint.analysis import Analysis, _axis_text, _is_none
-from numlint.flow import ASSIGN, LOOP, Scope, subtree
+from numlint.flow import ASSIGN, IMPORT, LOOP, PARAM, Scope, subtree
 from numlint.ops import Term, number
 from numlint.values import Value
 
@@ -246,6 +246,44 @@ def away_from_zero(ctx: Context, node: cst.BaseExpression) -> bool:
     `log(1 + x)` lose at most one digit there, in any dtype."""
     r = ctx.value(node).range
     return r.lo >= 0.1 or r.hi <= -0.1
+
+
+def offset_setting(ctx: Context, node: cst.BaseExpression) -> bool:
+    """A literal moved by a scalar setting: `1 - min_derivative` (a parameter with a number, or a
+    module constant, for its default), `1 - self.epsilon`, also as a one-element tensor
+    (`torch.Tensor([1 - self.epsilon])`). It is near 0 only if the setting is within 1e-4 of the
+    literal, which no configuration does (a minimum derivative of 1e-3, an epsilon): `exp(x) - 1`
+    and `log(1 + x)` lose no digit there. Spline flows write `log(exp(1 - min_derivative) - 1)`."""
+    if isinstance(node, cst.Call) and len(node.args) == 1 and isinstance(node.args[0].value, (cst.List, cst.Tuple)):
+        elements = node.args[0].value.elements
+        if len(elements) == 1:
+            node = elements[0].value  # a tensor made from one number
+    if not (isinstance(node, cst.BinaryOperation) and isinstance(node.operator, (cst.Subtract, cst.Add))):
+        return False
+    for literal, other in ((node.left, node.right), (node.right, node.left)):
+        value = number(literal)
+        if value is not None and abs(value) >= 0.5 and _setting(ctx, other):
+            return True
+    return False
+
+
+def _setting(ctx: Context, node: cst.BaseExpression) -> bool:
+    """An epsilon by name, a parameter whose default is a number or a constant, a number assigned
+    at module level, or an imported UPPER_CASE constant (`DEFAULT_MIN_DERIVATIVE`)."""
+    if _named_eps(node):
+        return True
+    if not isinstance(node, cst.Name):
+        return False
+    definitions = ctx.analysis.definitions(node)
+
+    def setting(d) -> bool:
+        if d.kind == PARAM:
+            return d.value is not None and (number(d.value) is not None or isinstance(d.value, (cst.Name, cst.Attribute)))
+        if d.kind == ASSIGN and d.scope.parent is None:
+            return d.value is not None and number(d.value) is not None
+        return d.kind == IMPORT and node.value.isupper()
+
+    return bool(definitions) and all(setting(d) for d in definitions)
 
 
 def float64(ctx: Context, node: cst.BaseExpression) -> bool:
@@ -649,6 +687,7 @@ PREDICATES: Dict[str, Callable[..., bool]] = {
     "stored_data": stored_data,
     "masked": masked,
     "away_from_zero": away_from_zero,
+    "offset_setting": offset_setting,
     "float64": float64,
     "vanishes_in_half": vanishes_in_half,
     "half_precision": half_precision,
