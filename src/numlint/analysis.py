@@ -34,7 +34,7 @@ from numlint.values import (
     BOOL, INF, INTEGER, UNKNOWN, UNKNOWN_DTYPE, Callee, Producer, Range, Shift, Value, join_all,
 )
 from numlint.values import number as number_value
-from numlint.summaries import decode
+from numlint.summaries import SHAPE_OPERATORS, decode
 
 _NO_AUTOGRAD = frozenset({"numpy", "scipy", "math"})
 _ARRAY_ARGS = ("x", "y", "target", "condition", "value", "mask")
@@ -1343,11 +1343,7 @@ class _ShapeBuilder:
     def _node(self, data) -> cst.BaseExpression:
         kind = data["t"]
         if kind == "n":
-            value = data["v"]
-            text = str(int(abs(value))) if data["i"] and float(value).is_integer() else repr(float(abs(value)))
-            literal = cst.Integer(text) if data["i"] and float(value).is_integer() else cst.Float(text)
-            node = cst.UnaryOperation(cst.Minus(), literal) if value < 0 else literal
-            return self._kept(node)
+            return self._number(data["v"], data["i"])
         if kind == "p":
             argument = _argument(self.call, data["i"], data["n"])
             if argument is _STAR:
@@ -1367,7 +1363,7 @@ class _ShapeBuilder:
             return node
         kids = [self._node(k) for k in data["k"]]
         if kind == "b":
-            node = cst.BinaryOperation(kids[0], _OPERATOR_NODES[data["o"]](), kids[1])
+            node = cst.BinaryOperation(kids[0], SHAPE_OPERATORS[data["o"]](), kids[1])
         elif kind == "u":
             node = cst.UnaryOperation(cst.Minus(), kids[0])
         elif kind == "a":
@@ -1394,6 +1390,12 @@ class _ShapeBuilder:
         self._view(node, data.get("op"), kids)
         return node
 
+    def _number(self, value: float, integer: bool) -> cst.BaseExpression:
+        """A literal for a shape's number: `3`, `0.5`, `-1e-08` (minus a positive literal)."""
+        whole = integer and float(value).is_integer()
+        literal = cst.Integer(str(int(abs(value)))) if whole else cst.Float(repr(float(abs(value))))
+        return self._kept(cst.UnaryOperation(cst.Minus(), literal) if value < 0 else literal)
+
     def _kept(self, node):
         self.keep.append(node)
         self.places[id(node)] = ""
@@ -1408,10 +1410,7 @@ class _ShapeBuilder:
             if isinstance(ref, list):
                 args[name] = Arg(kids[ref[0]], ref[1])
             else:
-                literal = ref["n"]
-                value = cst.Float(repr(float(abs(literal))))
-                args[name] = Arg(self._kept(cst.UnaryOperation(cst.Minus(), value) if literal < 0 else value),
-                                 True, synthetic=True)
+                args[name] = Arg(self._number(ref["n"], False), True, synthetic=True)
         self.analysis.viewer.remember(node, Term(term["op"], node, args, term["s"], tuple(term["fw"])))
 
 
@@ -1419,11 +1418,7 @@ class _CannotBuild(Exception):
     pass
 
 
-_OPERATOR_NODES = {"+": cst.Add, "-": cst.Subtract, "*": cst.Multiply, "/": cst.Divide, "**": cst.Power,
-                   "@": cst.MatrixMultiply}
-
 
 def _word(qualname: str) -> str:
     """An identifier standing for a function's qualified name in a built call."""
     return "".join(c if c.isalnum() else "_" for c in qualname)[:80] or "f"
-

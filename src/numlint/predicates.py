@@ -20,7 +20,7 @@ import libcst as cst
 
 from numlint.analysis import Analysis, _axis_text, _is_none
 from numlint.flow import ASSIGN, IMPORT, LOOP, PARAM, Scope, subtree
-from numlint.ops import Term, number
+from numlint.ops import Term, code, number
 from numlint.values import Value
 
 _TRANSPARENT_METHODS = frozenset({"detach", "clone", "float", "double", "half", "bfloat16", "contiguous"})
@@ -355,11 +355,7 @@ def stored_data(ctx: Context, node: cst.BaseExpression) -> bool:
         return True
     definitions = ctx.analysis.definitions(node)
     return bool(definitions) and all(d.kind == LOOP and d.value is not None
-                                     and _STORED_NAME.search(_source(d.value)) for d in definitions)
-
-
-def _source(node: cst.CSTNode) -> str:
-    return cst.Module(body=[]).code_for_node(node)
+                                     and _STORED_NAME.search(code(d.value)) for d in definitions)
 
 
 def _unwrap(node: cst.BaseExpression, ctx: Context) -> cst.BaseExpression:
@@ -515,10 +511,8 @@ def _named_cosine(ctx: Context, node: cst.BaseExpression) -> bool:
     return named
 
 
-def _calls_cos(node: cst.BaseExpression) -> bool:
+def _calls_cos(node: cst.Call) -> bool:
     """`torch.cos(theta)`, `np.cos(a)`, `theta.cos()`: inside [-1, 1] exactly."""
-    if not isinstance(node, cst.Call):
-        return False
     func = node.func
     name = func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else ""
     return name in ("cos", "sin")

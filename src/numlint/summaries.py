@@ -319,9 +319,9 @@ def interesting(summary: dict, name: str) -> bool:
 SHAPE_NODES = 64  # nodes of one returned expression at most
 _SHAPE_DEPTH = 12
 _SHAPE_RETURNS = 3
-_OPERATORS = {"+": cst.Add, "-": cst.Subtract, "*": cst.Multiply, "/": cst.Divide,
-              "**": cst.Power, "@": cst.MatrixMultiply}
-_OPERATOR_NAMES = {kind: symbol for symbol, kind in _OPERATORS.items()}
+SHAPE_OPERATORS = {"+": cst.Add, "-": cst.Subtract, "*": cst.Multiply, "/": cst.Divide,
+                   "**": cst.Power, "@": cst.MatrixMultiply}  # a shape's binary operators, and their nodes
+_OPERATOR_NAMES = {kind: symbol for symbol, kind in SHAPE_OPERATORS.items()}
 
 
 def _digest(text: str) -> str:
@@ -476,12 +476,6 @@ def _negated_constant(term) -> bool:
     return term is not None and term.op == "neg" and "x" in term.args and term.args["x"].synthetic
 
 
-def code_of(node) -> str:
-    from numlint.ops import shape_key
-
-    return shape_key(node)
-
-
 def shapes_of(analysis, scope, place) -> List[dict]:
     """The shapes of what a function returns (at most three `return`s, each bounded)."""
     return _Shaper(analysis, scope, place).shapes()
@@ -520,7 +514,7 @@ def _valid(data, depth: int, budget: List[int]) -> bool:
     if not isinstance(kids, list) or not all(_valid(k, depth + 1, budget) for k in kids):
         return False
     if kind == "b":
-        shape_ok = data.get("o") in _OPERATORS and len(kids) == 2
+        shape_ok = data.get("o") in SHAPE_OPERATORS and len(kids) == 2
     elif kind == "u":
         shape_ok = len(kids) == 1
     elif kind == "a":
