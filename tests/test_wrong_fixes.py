@@ -150,3 +150,34 @@ def test_a_division_fix_with_positional_norm_arguments_compiles_and_defines_its_
 
     feat = torch.tensor([[3.0, 4.0], [0.6, 0.8]])
     assert torch.allclose(namespace["f"](feat), feat / feat.norm(dim=1, keepdim=True))
+
+
+IN_PLACE_INSIDE = """
+    import torch
+
+    def distance(x, w):
+        d = (x - w).pow(2).sum(-1)
+        return torch.sqrt(d.clamp_(min=0))
+"""
+
+
+def test_an_in_place_call_inside_a_match_is_not_rewritten(tmp_path):
+    """`d.clamp_(min=0)` also updates d: a rewrite to `d.clamp(min=eps)` would drop that, so the
+    finding is advice."""
+    findings, _ = check(tmp_path, IN_PLACE_INSIDE, "--select", "NUM407")
+    assert [f["code"] for f in findings] == ["NUM407"]
+    assert findings[0]["fix"] is None and "in place" in findings[0]["help"]
+    assert fixed(tmp_path, IN_PLACE_INSIDE) == textwrap.dedent(IN_PLACE_INSIDE)
+
+
+def test_an_in_place_fill_is_fixed_in_place(tmp_path):
+    """`scores.masked_fill_(mask, -inf)` read by a later softmax: the fix keeps the method that
+    updates scores (`masked_fill` would leave scores unmasked)."""
+    code = """
+        import torch
+
+        def attend(scores, mask):
+            scores.masked_fill_(mask, float("-inf"))
+            return scores.softmax(-1)
+    """
+    assert "scores.masked_fill_(mask, torch.finfo(scores.dtype).min)" in fixed(tmp_path, code)

@@ -54,8 +54,19 @@ class Origin:
     value: cst.BaseExpression
     scope: Scope
     definition: Optional[Definition]  # for a name or attribute: the definition it is
-    how: str  # "name", "attribute", "element", "return", "argument", "producer"
+    how: str  # "name", "attribute", "element", "return", "argument", "producer", "converted", "imported"
     producer: Optional[Producer] = None  # for "producer": the op that made it, and how it travelled
+
+
+def _converted(node: cst.Call, qualname: Optional[str]) -> Optional[cst.BaseExpression]:
+    """The argument of `float(x)` (a number's own value, the only element of a one-element
+    array's): what the call gives is what x is. (`int(x)` truncates: not the same value.)"""
+    if qualname != "builtins.float" or len(node.args) != 1:
+        return None
+    arg = node.args[0]
+    if arg.keyword is not None or arg.star or isinstance(arg.value, cst.SimpleString):
+        return None
+    return arg.value
 
 
 class Analysis:
@@ -170,6 +181,9 @@ class Analysis:
                 found.extend(self._definition_origins(definition, path, "attribute"))
             return tuple(found)
         if isinstance(node, cst.Call) and self.viewer.view(node) is None:
+            converted = _converted(node, self.viewer.imports.qualify(node.func))
+            if converted is not None:  # `float(p)`: the number p is
+                return (Origin(converted, self.scope_of(node) or self.flow.module_scope, None, "converted"),)
             scope = self._callee_scope(node)
             if scope is None:
                 return self._imported_origins(node) if not path else ()

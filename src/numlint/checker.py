@@ -455,6 +455,8 @@ class FileChecker:
             if isinstance(parent, cst.Assign) and node is parent.value and len(parent.targets) == 1:
                 target = parent.targets[0].target
                 assigned = target.value if isinstance(target, cst.Name) else None
+            if isinstance(parent, cst.Expr) and node is hit.node:
+                assigned = _updated_in_place(node)  # `scores.masked_fill_(m, -inf)`: scores is the value
             if isinstance(parent, (cst.SimpleStatementLine, cst.BaseCompoundStatement)):
                 break
             node = parent
@@ -654,6 +656,15 @@ def _references(node: cst.CSTNode, name: str) -> int:
         elif isinstance(sub, cst.Name) and sub.value == name and id(sub) not in skip:
             count += 1
     return count
+
+
+def _updated_in_place(node: cst.BaseExpression) -> Optional[str]:
+    """The name an in-place method call updates (`scores.masked_fill_(m, v)`: PyTorch's trailing
+    underscore), when the call is a statement of its own."""
+    if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and isinstance(node.func.value, cst.Name) \
+            and node.func.attr.value.endswith("_") and not node.func.attr.value.startswith("_"):
+        return node.func.value.value
+    return None
 
 
 def _contains(tree: cst.CSTNode, node: cst.CSTNode) -> bool:

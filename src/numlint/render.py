@@ -84,7 +84,17 @@ class Renderer:
         raise CannotRender("the framework of these operators is not known")
 
     def render(self, template: Pattern) -> Rendered:
-        piece = self._render(template)
+        updated = [t for t in self.env.terms if _in_place(t)]
+        if updated:
+            # `scores.masked_fill_(m, v)` updates scores: the fix must too, with the same method;
+            # an in-place call inside the match (`x.clamp_(min=0).sqrt()`) would be lost by a rewrite
+            root = self.env.terms[0]
+            if updated != [root] or not isinstance(template, POp) or template.op != root.op:
+                raise CannotRender(f"`.{updated[0].binding.method}()` updates its tensor in place; "
+                                   "a rewrite would drop the update")
+            piece = self._write(root.binding, self._args(template), receiver=True, callee=None)
+        else:
+            piece = self._render(template)
         return Rendered(piece.code, self.new_imports, piece.atomic)
 
     # -- pieces ---------------------------------------------------------------------------------
@@ -287,6 +297,12 @@ def _expand(render_template: str, call: POp) -> Pattern:
     """A framework's template for an op (`logaddexp(0, $x)` for softplus), with the call's arguments."""
     values = {name: sub for name, sub in call.args}
     return substitute(parse(render_template), values)
+
+
+def _in_place(term) -> bool:
+    """A method that updates its receiver (PyTorch's trailing underscore: `masked_fill_`)."""
+    method = term.binding.method if term.binding is not None and term.style == "method" else None
+    return bool(method) and method.endswith("_") and not method.startswith("_")
 
 
 def _paren(piece: _Piece) -> str:
