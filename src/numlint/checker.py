@@ -462,15 +462,33 @@ class FileChecker:
             node = parent
         if assigned is None:
             return False
-        start = self.facts.order_of.get(id(hit.node), 0)
+        return self._name_reaches(assigned, hit.scope, self.facts.order_of.get(id(hit.node), 0), viewer, ops, 0)
+
+    def _name_reaches(self, name: str, scope, start: int, viewer: Viewer, ops, depth: int) -> bool:
+        """Is `name`, read in `scope` after `start`, an argument of one of `ops` there, or passed
+        to a function of this file whose parameter is (two calls deep: a softmax in a helper)?"""
         for site in self.facts.candidates:
-            if site.scope is not hit.scope or site.order <= start:
+            if site.scope is not scope or site.order <= start:
                 continue
             term = viewer.view(site.node)
             if term is None or term.op not in ops:
                 continue
-            if any(_references(arg.node, assigned) for arg in term.args.values()):
+            if any(_references(arg.node, name) for arg in term.args.values()):
                 return True
+        if depth >= 2 or not hasattr(scope.node, "body"):
+            return False
+        body = scope.node.body
+        for call in (sub for part in (body if isinstance(body, (list, tuple)) else [body]) for sub in subtree(part)):
+            if not isinstance(call, cst.Call) or self.facts.order_of.get(id(call), start + 1) <= start:
+                continue
+            if not any(isinstance(a.value, cst.Name) and a.value.value == name for a in call.args):
+                continue
+            callee = self.analysis._callee_scope(call)
+            if callee is None or callee is scope:
+                continue
+            for param in _parameters_given(call, callee, name):
+                if self._name_reaches(param, callee, -1, viewer, ops, depth + 1):
+                    return True
         return False
 
     def _outer_parentheses(self, node, start: int, end: int) -> Tuple[int, int]:
@@ -656,6 +674,23 @@ def _references(node: cst.CSTNode, name: str) -> int:
         elif isinstance(sub, cst.Name) and sub.value == name and id(sub) not in skip:
             count += 1
     return count
+
+
+def _parameters_given(call: cst.Call, callee, name: str) -> List[str]:
+    """The parameters of `callee` that `call` passes the variable `name` to (plain positional or
+    keyword arguments; a method's `self` is not counted among the positions)."""
+    params = [d.name for d in callee.params]
+    if callee.owner_class is not None and params and params[0] in ("self", "cls"):
+        params = params[1:]
+    given = []
+    for position, arg in enumerate(call.args):
+        if arg.star or not (isinstance(arg.value, cst.Name) and arg.value.value == name):
+            continue
+        if arg.keyword is not None:
+            given.append(arg.keyword.value)
+        elif position < len(params):
+            given.append(params[position])
+    return given
 
 
 def _updated_in_place(node: cst.BaseExpression) -> Optional[str]:
