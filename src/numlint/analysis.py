@@ -125,15 +125,23 @@ class Analysis:
         return read.definitions if read is not None else ()
 
     # -- sameness ----------------------------------------------------------------------------------
-    def key(self, node: cst.CSTNode) -> str:
+    def key(self, node: cst.CSTNode, arguments: int = 0) -> str:
         """A node's structure, parentheses and layout ignored, with each name read tied to the
         definitions that reach it: `x` in one function is not `x` in another, and `m` before and
-        after `m = m - 1` are different values."""
+        after `m = m - 1` are different values. With `arguments` > 0, a parameter that every call
+        site passes one same expression is that expression (a helper's `v[:n]` is the caller's
+        `vector[:length]`), that many calls deep."""
         parts: List[str] = []
         stack = [node]
         reads = self.flow.reads
         while stack:
             sub = stack.pop()
+            if arguments and isinstance(sub, cst.Name):
+                read = reads.get(id(sub))
+                passed = self._passed(read.definitions) if read is not None else None
+                if passed is not None:  # the parameter is what the call site passes
+                    parts.append(self.key(passed, arguments - 1))
+                    continue
             parts.append(type(sub).__name__)
             if isinstance(sub, cst.Name):
                 parts.append(sub.value)
@@ -152,11 +160,20 @@ class Analysis:
             stack.extend(reversed(kids))
         return " ".join(parts)
 
+    def _passed(self, definitions) -> Optional[cst.BaseExpression]:
+        """The one expression every call site passes to this parameter, if it is one."""
+        if len(definitions) != 1 or definitions[0].kind != PARAM:
+            return None
+        passed = self._arguments(definitions[0])
+        return passed[0][0] if len(passed) == 1 else None
+
     def same(self, a: cst.BaseExpression, b: cst.BaseExpression) -> bool:
         """Do two expressions hold the same value: the same structure over the same definitions,
         directly or after following single origins (a name to the one expression it holds, a
         parameter to the one argument its call site passes)?"""
-        return not self._chain(a).isdisjoint(self._chain(b))
+        if not self._chain(a).isdisjoint(self._chain(b)):
+            return True
+        return self.key(a, 2) == self.key(b, 2)  # through the parameters of a helper
 
     def _chain(self, node: cst.BaseExpression, depth: int = 4) -> Set[str]:
         keys = {self.key(node)}
