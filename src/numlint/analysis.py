@@ -341,6 +341,24 @@ class Analysis:
             return _forward(callee.scope)
         return None
 
+    def passed_through(self, node: cst.Call) -> Optional[cst.BaseExpression]:
+        """The argument of this call that the function of this file it calls returns as it is
+        (`def same(c): return c`, every return): what this call gives is that argument."""
+        scope = self._callee_scope(node)
+        if scope is None or not scope.returns:
+            return None
+        params = scope.params[1:] if scope.owner_class is not None and scope.params and \
+            scope.params[0].name in ("self", "cls") else scope.params
+        names = {ret.value.value for ret in scope.returns if isinstance(ret.value, cst.Name)}
+        if len(names) != 1 or len(scope.returns) != sum(isinstance(r.value, cst.Name) for r in scope.returns):
+            return None
+        name = names.pop()
+        for index, param in enumerate(params):
+            if param.name == name and len(scope.definitions.get(name, ())) == 1:
+                argument = _argument(node, index, name)
+                return argument if isinstance(argument, cst.BaseExpression) else None
+        return None
+
     def constructor(self, func: cst.BaseExpression) -> Optional[cst.Call]:
         """The call that built the layer or loss `func` names, when every path agrees:
         `criterion` after `criterion = nn.BCELoss()`, `self.act` after `self.act = nn.Softmax(1)`."""

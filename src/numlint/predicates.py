@@ -491,23 +491,33 @@ def rounded_unit(ctx: Context, node: cst.BaseExpression) -> bool:
     return False
 
 
-def _named_cosine(ctx: Context, node: cst.BaseExpression) -> bool:
-    """A name (or one it is a copy or an indexing of: `c = cosine[mask == 1]`) the code calls a
-    cosine, holding a value made where numlint cannot see — not `cos(theta)` or an op it knows."""
-    named = False
+def _named_cosine(ctx: Context, node: cst.BaseExpression, named: bool = False, depth: int = 0) -> bool:
+    """A name (or one it is a copy or an indexing of: `c = cosine[mask == 1]`, on some path of a
+    branch, or what a helper returns) the code calls a cosine, holding a value made where numlint
+    cannot see — not `cos(theta)` or an op it knows."""
     for _ in range(8):
-        if isinstance(node, (cst.Name, cst.Attribute)):
-            named = named or bool(_COSINE_NAME.search(node.value if isinstance(node, cst.Name) else node.attr.value))
-            origins = ctx.analysis.origins(node)
-            if len(origins) != 1:
-                return named
-            node = origins[0].value
-        elif isinstance(node, cst.Subscript):
+        if isinstance(node, cst.Subscript):
             node = node.value
-        elif isinstance(node, cst.Call) and (_calls_cos(node) or ctx.term(node) is not None):
+            continue
+        if isinstance(node, cst.Call) and (_calls_cos(node) or ctx.term(node) is not None):
             return False
-        else:
+        passed = ctx.analysis.passed_through(node) if isinstance(node, cst.Call) else None
+        if passed is not None:  # `same(cosine)` of a helper that returns its argument
+            node = passed
+            continue
+        if not isinstance(node, (cst.Name, cst.Attribute, cst.Call)):
             return named
+        if not isinstance(node, cst.Call):
+            named = named or bool(_COSINE_NAME.search(node.value if isinstance(node, cst.Name) else node.attr.value))
+        origins = ctx.analysis.origins(node)
+        if len(origins) > 1:  # a branch: some path brings a cosine (not the call sites of a parameter:
+            # each brings its own value, and another call's cosine is not this call's)
+            if any(o.how == "argument" for o in origins):
+                return named
+            return depth < 3 and any(_named_cosine(ctx, o.value, named, depth + 1) for o in origins)
+        if not origins:
+            return named
+        node = origins[0].value
     return named
 
 
