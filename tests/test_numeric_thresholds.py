@@ -258,6 +258,11 @@ CLAIMS = [
     Claim("NUM507", "largest number is 65504", "65504",
           lambda xp: float(np.finfo(np.float16).max) if xp.name == "numpy" else torch.finfo(torch.float16).max),
     Claim("NUM507", "up to x = 88.7", "88.7", EXP_OVERFLOWS),
+    Claim("NUM508", "from 65520 it rounds to inf", "65520", boundary(lambda xp, v: xp.isinf(v), F16, 65000, 70000)),
+    Claim("NUM508", "largest number is 65504", "65504",
+          lambda xp: float(np.finfo(np.float16).max) if xp.name == "numpy" else torch.finfo(torch.float16).max),
+    # PyTorch multiplies a float16 tensor by a Python scalar in float32 and rounds the product
+    Claim("NUM508", "|h| > 0.94", "0.94", boundary(lambda xp, h: xp.isinf(h * 7e4), F16, 0.5, 1.5), ("torch",)),
 ]
 
 # Numbers in messages that are not claims about arithmetic: inputs of an example (`1e-8`, 45

@@ -990,3 +990,32 @@ def holds(name: str, ctx: Context, node, words=()) -> bool:
     if isinstance(node, Absent):
         return False
     return PREDICATES[name](ctx, node, *words)
+
+
+# -- Python numbers made from arrays (NUM508) -------------------------------------------------------
+
+_TO_PYTHON_METHODS = frozenset({"item", "tolist"})
+_TO_PYTHON_FUNCTIONS = frozenset({"float", "int"})
+
+
+def python_number(ctx: Context, node: cst.BaseExpression, depth: int = 0) -> bool:
+    """A Python number, not an array, though it may come from one: `x.item()`, `float(x)`,
+    `int(x)`, `x.tolist()`, through names, and arithmetic of such numbers with literals
+    (`2 * loss.item()`). Its arithmetic is Python's float64 whatever the array's dtype was."""
+    node = ctx.expression(node)
+    if isinstance(node, cst.Call):
+        func = node.func
+        if isinstance(func, cst.Attribute):
+            return func.attr.value in _TO_PYTHON_METHODS and not node.args
+        return isinstance(func, cst.Name) and func.value in _TO_PYTHON_FUNCTIONS and len(node.args) == 1
+    if isinstance(node, cst.UnaryOperation) and depth < 8:
+        return python_number(ctx, node.expression, depth + 1)
+    if isinstance(node, cst.BinaryOperation) and depth < 8:
+        sides = (node.left, node.right)
+        if not any(python_number(ctx, side, depth + 1) for side in sides):
+            return False
+        return all(python_number(ctx, side, depth + 1) or ctx.value(side).constant is not None for side in sides)
+    return False
+
+
+PREDICATES["python_number"] = python_number

@@ -137,3 +137,29 @@ RENDER.update({
     "sum": [Render(function="keras.ops.sum")],
     "log": [Render(function="keras.ops.log")],
 })
+
+# Keras' internal paths: `from keras.src import ops` (and `keras.src.ops.numpy`, `.nn`, `.math`,
+# where each op is defined), the backend modules `from keras.src import backend;
+# backend.numpy.exp(x)`, and `keras.src.activations`: what Keras' own source and code built on
+# it import. The same ops and signatures as the public `keras.ops` and `keras.activations`.
+_NN = {"sigmoid", "softmax", "log_softmax", "log_sigmoid", "softplus"}
+_MATH = {"logsumexp"}
+_INTERNAL = {**_OPS, "arctanh": ("atanh", "x"), "cosh": ("cosh", "x"), "prod": ("prod", "x, axis, keepdims, dtype")}
+for _name, _row in _INTERNAL.items():
+    _module = "nn" if _name in _NN else "math" if _name in _MATH else "numpy"
+    FUNCTIONS[f"keras.src.ops.{_name}"] = _row
+    FUNCTIONS[f"keras.src.ops.{_module}.{_name}"] = _row
+    FUNCTIONS[f"keras.src.backend.{_module}.{_name}"] = _row
+for _name, _row in _BACKEND_LOSSES.items():
+    FUNCTIONS[f"keras.src.ops.{_name}"] = _row
+    FUNCTIONS[f"keras.src.ops.nn.{_name}"] = _row
+    FUNCTIONS[f"keras.src.backend.nn.{_name}"] = _row
+for _name in ("softmax", "sigmoid", "log_softmax"):
+    FUNCTIONS[f"keras.src.activations.{_name}"] = FUNCTIONS[f"keras.activations.{_name}"]
+
+# A fix in a file that imports from `keras.src` is written there (`ops.logsumexp(x)`), not
+# through the public `keras.ops` the file may not import (which Keras' own modules cannot).
+for _op, _rows in RENDER.items():
+    _internal = [Render(function="keras.src." + r.function[len("keras."):], when_imported="keras.src")
+                 for r in _rows if r.function and r.function.startswith("keras.ops.")]
+    _rows[:0] = _internal
