@@ -1356,6 +1356,466 @@ CALL_NAMES.update({
 })
 
 
+# -- issue 14's families without an operator until now (docs/families.md: NUM112, NUM113, NUM114,
+# NUM205, NUM408, NUM507) ----------------------------------------------------------------------------
+
+def _enclosing_function(node: ast.AST, ctx: Ctx) -> Optional[ast.AST]:
+    return next((a for a in _ancestors(node, ctx) if isinstance(a, (ast.FunctionDef, ast.AsyncFunctionDef))), None)
+
+
+def _assignments(name: str, scope: ast.AST) -> List[ast.AST]:
+    """The values a plain name is assigned in a scope (`x = ...`, not tuple targets)."""
+    return [n.value for n in ast.walk(scope) if isinstance(n, ast.Assign)
+            and any(isinstance(t, ast.Name) and t.id == name for t in n.targets)]
+
+
+def _axis_size(count: ast.AST, x: ast.AST, axis: Optional[ast.AST], ctx: Ctx, scope: Optional[ast.AST]) -> bool:
+    """`count` is the size of `x` along `axis`: `len(x)` (axis 0), `x.shape[axis]`, `x.size(axis)`,
+    or a name the enclosing function assigns one of those (the body of a conditional counts)."""
+    xt = ctx.text(x)
+    at = ctx.text(axis) if axis is not None else None
+    if isinstance(count, ast.Call) and (dotted(count.func) or [""])[-1] == "len" and len(count.args) == 1:
+        return ctx.text(count.args[0]) == xt and at in ("0", "-0")
+    if isinstance(count, ast.Subscript) and isinstance(count.value, ast.Attribute) and count.value.attr == "shape":
+        return ctx.text(count.value.value) == xt and at is not None and ctx.text(count.slice) == at
+    if isinstance(count, ast.Call) and isinstance(count.func, ast.Attribute) and count.func.attr == "size" \
+            and len(count.args) == 1:
+        return ctx.text(count.func.value) == xt and at is not None and ctx.text(count.args[0]) == at
+    if isinstance(count, ast.Name) and scope is not None:
+        values = _assignments(count.id, scope)
+        values = [v.body if isinstance(v, ast.IfExp) else v for v in values]
+        return len(values) == 1 and not isinstance(values[0], ast.Name) and _axis_size(values[0], x, axis, ctx, None)
+    return False
+
+
+LOGMEANEXP_FUNCS = {"botorch.utils.safe_math.logmeanexp": ("torch", ["X", "dim", "keepdim"]),
+                    "jax.nn.logmeanexp": ("jax", ["x", "axis", "where", "keepdims"])}
+
+
+def op_log_mean_exp(node, ctx):
+    """`logsumexp(x, dim) - log(n)` or a `logmeanexp(x, dim)` call (botorch's `safe_math`, JAX's
+    `jax.nn`) -> `log(mean(exp(x), dim))` (NUM113). The subtracted count must be shown to be the
+    size of the reduced axis (`len(x)` with dim 0, `x.shape[dim]`, `x.size(dim)`, or a name assigned
+    one of those): x-transformers' `logsumexp(dim=1) - log(candidates)` divides by a parameter the
+    code only implies is that size, and pythae's `logsumexp(...) - log(z.shape[0] * dataset_size)`
+    by more than the count, so its naive form would not be a mean."""
+    if isinstance(node, ast.Call):
+        q, _, _ = resolve(node, ctx)
+        if q not in LOGMEANEXP_FUNCS:
+            return None
+        fw, params = LOGMEANEXP_FUNCS[q]
+        b = bind(node, params)
+        if not b or params[0] not in b or params[1] not in b or set(b) - {params[0], params[1], params[-1]}:
+            return None
+        x, axis, kd = b[params[0]], b[params[1]], b.get(params[-1])
+    elif isinstance(node, ast.BinOp) and isinstance(node.op, ast.Sub) and isinstance(node.left, ast.Call) \
+            and isinstance(node.right, ast.Call):
+        lse = op_logsumexp(node.left, ctx)
+        if lse is None:
+            return None
+        fw = lse.fw
+        q, m, recv = resolve(node.left, ctx)
+        params = {"torch": ["input", "dim", "keepdim"], "tf": ["input_tensor", "axis", "keepdims"]}.get(
+            fw, ["a", "axis", "b", "keepdims"])
+        b = bind(node.left, params, receiver=recv if m else None)
+        if not b or params[1] not in b:
+            return None
+        x, axis, kd = b[params[0]], b[params[1]], b.get(params[-1])
+        lq, lm, lrecv = resolve(node.right, ctx)
+        if not (lq or "").endswith(".log") or len(node.right.args) != 1 or node.right.keywords:
+            return None
+        count = node.right.args[0]
+        if not _axis_size(count, x, axis, ctx, _enclosing_function(node, ctx)):
+            return None
+    else:
+        return None
+    r = Renderer(fw, ctx.imports)
+    xs = ctx.text(x)
+    kdt = ctx.text(kd) if kd is not None else None
+    site = Site("log_mean_exp", fw, node, r.exp(xs), r.log(r.mean("{p}", ctx.text(axis), kdt)))
+    site.renderer = r
+    site.operand = x
+    return site
+
+
+_LOG_FUNCS = {"torch.log": "torch", "numpy.log": "numpy", "jax.numpy.log": "jax", "tensorflow.math.log": "tf",
+              "tensorflow.log": "tf", "keras.ops.log": "keras"}
+_SUM_FUNCS = {"torch.sum": "torch", "numpy.sum": "numpy", "jax.numpy.sum": "jax", "tensorflow.reduce_sum": "tf",
+              "tensorflow.math.reduce_sum": "tf", "keras.ops.sum": "keras"}
+
+
+def op_log_prod(call, ctx):
+    """`sum(log(p), axis)` -> `log(prod(p, axis))` (NUM114): a likelihood or a determinant from a
+    diagonal multiplied out, which underflows (or overflows) with enough factors. Not where the sum
+    is exponentiated right away (`exp(sum(log(w)))`, botorch's joint entropy search, 4 sites):
+    the code wants the product itself, which the naive form gives as exactly (0 where it
+    underflows), so nothing is lost. Not a PyTorch sum over several dims (`dim=[1, 2]`):
+    `torch.prod` reduces one dim, so there is no naive spelling (normflows' coupling log-dets)."""
+    q, m, recv = resolve(call, ctx)
+    if q in _SUM_FUNCS:
+        fw = _SUM_FUNCS[q]
+        params = {"torch": ["input", "dim", "keepdim", "dtype"], "tf": ["input_tensor", "axis", "keepdims", "name"]}.get(
+            fw, ["a", "axis", "dtype", "out", "keepdims"])
+        b = bind(call, params)
+    elif m == "sum" and recv is not None:
+        fw = None
+        if isinstance(recv, ast.Call):
+            lq, lm, _ = resolve(recv, ctx)
+            fw = _LOG_FUNCS.get(lq) if lq else (method_fw(ctx, ["torch"]) if lm == "log" else None)
+        if fw not in ("torch", "numpy", "jax"):
+            return None
+        params = ["input", "dim", "keepdim", "dtype"] if fw == "torch" else ["a", "axis", "dtype", "out", "keepdims"]
+        b = bind(call, params, receiver=recv)
+    else:
+        return None
+    if not b or params[0] not in b or set(b) - {params[0], params[1], "keepdim", "keepdims"}:
+        return None
+    inner = b[params[0]]
+    if not isinstance(inner, ast.Call):
+        return None
+    lq, lm, lrecv = resolve(inner, ctx)
+    if lq in _LOG_FUNCS and len(inner.args) == 1 and not inner.keywords:
+        p = inner.args[0]
+    elif lm == "log" and not inner.args and not inner.keywords and method_fw(ctx, ["torch"]) == "torch":
+        p = lrecv
+    else:
+        return None
+    if isinstance(p, (ast.ListComp, ast.GeneratorExp, ast.List, ast.Tuple)) or _locally_constant(p, call, ctx):
+        return None
+    axis = b.get(params[1])
+    if fw == "torch" and isinstance(axis, (ast.List, ast.Tuple, ast.Call)):
+        return None  # torch.prod takes one dim
+    for a in _ancestors(call, ctx)[:3]:
+        if isinstance(a, ast.Call) and (dotted(a.func) or [""])[-1] == "exp":
+            return None
+    kd = b.get("keepdim", b.get("keepdims"))
+    r = Renderer(fw, ctx.imports)
+    prod = r._reduce("prod", ctx.text(p), ctx.text(axis) if axis is not None else None,
+                     ctx.text(kd) if kd is not None else None)
+    site = Site("log_prod", fw, call, prod, r.log("{p}"))
+    site.renderer = r
+    site.operand = p
+    return site
+
+
+def _locally_constant(node: ast.AST, at: ast.AST, ctx: Ctx) -> bool:
+    """Every name in `node` is assigned in the enclosing function only from literals and imported
+    functions (nflows' `log(erf((2 - mean) / sigma) - ...)` with `mean = torch.log(torch.tensor([...]))`,
+    `sigma = 0.5`): a product of a few fixed factors, which does not underflow."""
+    scope = _enclosing_function(at, ctx)
+    names = {n.id for n in ast.walk(node) if isinstance(n, ast.Name)} - set(ctx.imports) - BUILTINS
+    if scope is None or not names:
+        return False
+    for name in names:
+        values = _assignments(name, scope)
+        if not values or any({n.id for n in ast.walk(v) if isinstance(n, ast.Name)} - set(ctx.imports) - BUILTINS
+                             for v in values):
+            return False
+    return True
+
+
+_LOG2 = re.compile(r"^(\w+\.)*log_?2$|^_?LOG_?2$|^0\.693147\d*$", re.I)
+
+
+def _is_log2(node: ast.AST, ctx: Ctx) -> bool:
+    """log(2) in the spellings the corpus uses: a literal, a name `log2`, `log(2.0)` (cast or not)."""
+    t = ctx.text(node).replace(" ", "")
+    if _LOG2.match(t):
+        return True
+    t = re.sub(r"\.astype\(.*\)$", "", t)
+    return bool(re.match(r"^(\w+\.)*log\(2(\.0*)?\)$", t))
+
+
+_SOFTPLUS_FUNCS = {"torch.nn.functional.softplus": "torch", "jax.nn.softplus": "jax", "tensorflow.nn.softplus": "tf",
+                   "tensorflow.math.softplus": "tf", "keras.ops.softplus": "keras", "keras.src.ops.softplus": "keras"}
+
+
+def _minus_two(node: ast.AST, x: ast.AST) -> bool:
+    """`-2 * x`, `x * -2.0`, `-2.0 * x`."""
+    if not (isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult)):
+        return False
+    for c, v in ((node.left, node.right), (node.right, node.left)):
+        if is_lit(c, -2, -2.0) and ast.dump(v) == ast.dump(x):
+            return True
+    return False
+
+
+def op_log_cosh(node, ctx):
+    """The stable log-cosh -> `log(cosh(x))` (NUM112): `logaddexp(x, -x) - log(2)` (optax),
+    `x + softplus(-2 * x) - log(2)` (Keras), `abs(x) + softplus(-2 * abs(x)) - log(2)`."""
+    if not (isinstance(node, ast.BinOp) and isinstance(node.op, ast.Sub) and _is_log2(node.right, ctx)):
+        return None
+    left, x, fw = node.left, None, None
+    if isinstance(left, ast.Call):
+        q, _, _ = resolve(left, ctx)
+        if q in ("numpy.logaddexp", "jax.numpy.logaddexp", "torch.logaddexp") and len(left.args) == 2 \
+                and isinstance(left.args[1], ast.UnaryOp) and isinstance(left.args[1].op, ast.USub) \
+                and ast.dump(left.args[1].operand) == ast.dump(left.args[0]):
+            x, fw = left.args[0], framework_of(q)
+    elif isinstance(left, ast.BinOp) and isinstance(left.op, ast.Add):
+        for a, sp in ((left.left, left.right), (left.right, left.left)):
+            if isinstance(sp, ast.Call) and len(sp.args) == 1 and not sp.keywords:
+                q, _, _ = resolve(sp, ctx)
+                if q in _SOFTPLUS_FUNCS and _minus_two(sp.args[0], a):
+                    x, fw = a, _SOFTPLUS_FUNCS[q]
+                    if isinstance(a, ast.Call) and (dotted(a.func) or [""])[-1] == "abs" and len(a.args) == 1:
+                        x = a.args[0]  # abs(x) + softplus(-2 abs(x)): the same function of x
+                    break
+    if x is None or fw is None:
+        return None
+    r = Renderer(fw, ctx.imports)
+    site = Site("log_cosh", fw, node, r.unary("cosh", wrap(ctx.text(x))), r.log("{p}"))
+    site.renderer = r
+    site.operand = x
+    return site
+
+
+_SIGN_FUNCS = {"torch.sign": "torch", "numpy.sign": "numpy", "jax.numpy.sign": "jax", "tensorflow.sign": "tf",
+               "tensorflow.math.sign": "tf"}
+_ABS_FUNCS = {"torch.abs": "torch", "numpy.abs": "numpy", "jax.numpy.abs": "jax", "tensorflow.abs": "tf",
+              "tensorflow.math.abs": "tf", "numpy.absolute": "numpy"}
+
+
+def _number(node: ast.AST) -> Optional[float]:
+    """The value of a literal number or of arithmetic on literals (`1.0 / 3.0`, `-0.5`)."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) and not isinstance(node.value, bool):
+        return float(node.value)
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+        v = _number(node.operand)
+        return None if v is None else (-v if isinstance(node.op, ast.USub) else v)
+    if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Sub, ast.Mult, ast.Div)):
+        a, b = _number(node.left), _number(node.right)
+        if a is None or b is None or (isinstance(node.op, ast.Div) and b == 0):
+            return None
+        return {ast.Add: a + b, ast.Sub: a - b, ast.Mult: a * b, ast.Div: a / b if b else 0.0}[type(node.op)]
+    return None
+
+
+def _fractional_literal(node: ast.AST) -> Optional[str]:
+    v = _number(node)
+    return repr(v) if v is not None and not v.is_integer() else None
+
+
+def op_signed_power(node, ctx):
+    """A fractional power kept real on negative values -> the bare power (NUM408):
+    `sign(x) * abs(x) ** w` -> `x ** w` (an odd root), and `sqrt(clamp(x, min=0))`,
+    `x.clamp_min(0).sqrt()`, `sqrt(maximum(x, 0))` -> `sqrt(x)`. Each naive form is the stable one
+    wherever x >= 0 and NaN wherever x < 0. Only a floor of exactly 0: `sqrt(clamp(v, min=1e-6))`
+    differs from `sqrt(v)` on small positive v too (that floor is NUM407's family), and Qwen4's
+    `gate.abs().clamp_min(1e-6).sqrt() * gate.sign()` likewise. Not `sign(x) * log(abs(x) + 1)`
+    (sam3, swin2sr): a log, not a power."""
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult):
+        for s, pw in ((node.left, node.right), (node.right, node.left)):
+            if not (isinstance(s, ast.Call) and isinstance(pw, ast.BinOp) and isinstance(pw.op, ast.Pow)):
+                continue
+            sq, sm, srecv = resolve(s, ctx)
+            if sq in _SIGN_FUNCS and len(s.args) == 1:
+                fw, x = _SIGN_FUNCS[sq], s.args[0]
+            elif sm == "sign" and not s.args and method_fw(ctx, ["torch"]) == "torch":
+                fw, x = "torch", srecv
+            else:
+                continue
+            base = pw.left
+            if not isinstance(base, ast.Call):
+                continue
+            aq, am, arecv = resolve(base, ctx)
+            inner = base.args[0] if aq in _ABS_FUNCS and len(base.args) == 1 else (arecv if am == "abs" else None)
+            w = _fractional_literal(pw.right)
+            if inner is None or ast.dump(inner) != ast.dump(x) or w is None:
+                continue
+            r = Renderer(fw, ctx.imports)
+            site = Site("signed_power", fw, node, ctx.text(x), f"{{p}} ** {wrap(ctx.text(pw.right))}")
+            site.renderer = r
+            site.operand = x
+            return site
+        return None
+    if not isinstance(node, ast.Call):
+        return None
+    found = _unary_arg(node, ctx, _SQRT_ONLY, ("sqrt",))
+    if found is None or not isinstance(found[1], ast.Call):
+        return None
+    fw, arg = found
+    parts = _floor_parts(arg, ctx)
+    inner = None
+    if parts is not None and parts[0] == fw and is_lit(parts[2], 0, 0.0):
+        inner = parts[1]
+    else:
+        aq, _, _ = resolve(arg, ctx)
+        if aq in ("torch.relu", "torch.nn.functional.relu", "jax.nn.relu") and len(arg.args) == 1:
+            inner = arg.args[0]
+    if inner is None:
+        return None
+    r = Renderer(fw, ctx.imports)
+    site = Site("signed_power", fw, node, ctx.text(inner), r.sqrt("{p}"))
+    site.renderer = r
+    site.operand = inner
+    return site
+
+
+_DRAW_GUARD = re.compile(r"\.clamp_?\([^()]*\)$|\.clip_?\([^()]*\)$")
+
+
+def _uniform_draw(node: ast.AST, ctx: Ctx, scope: Optional[ast.AST]) -> Optional[str]:
+    """The text of the uniform draw a value is, without a clamp on it: a call of `rand`, `rand_like`,
+    `uniform`, `Tensor.uniform_(0, 1)`, `random.random` (a device move after it is kept), or a name
+    the enclosing function assigns exactly one such draw. None otherwise."""
+    if isinstance(node, ast.Name) and scope is not None:
+        values = _assignments(node.id, scope)
+        if len(values) != 1:
+            return None
+        return _uniform_draw(values[0], ctx, None)
+    if not isinstance(node, ast.Call):
+        return None
+    text = ctx.text(node).strip()
+    text = _DRAW_GUARD.sub("", text)
+    inner = node
+    while isinstance(inner, ast.Call) and isinstance(inner.func, ast.Attribute) \
+            and inner.func.attr in ("to", "clamp", "clamp_", "clip", "clip_", "float"):
+        inner = inner.func.value
+    last = None
+    if isinstance(inner, ast.Call):
+        f = inner.func
+        last = f.attr if isinstance(f, ast.Attribute) else f.id if isinstance(f, ast.Name) else None
+    if last not in ("rand", "rand_like", "uniform", "uniform_", "random", "random_sample"):
+        return None
+    if re.search(r"uniform_?\(\s*(low\s*=\s*)?[1-9]|uniform_?\([^,]*,[^,)]*[^0-9.,\s)]", text):
+        return None  # a range that does not start at 0 (or an unknown one): not a draw from [0, 1)
+    return text
+
+
+def op_log_uniform(call, ctx):
+    """The guarded log of a uniform draw -> the bare log (NUM205): `log(u.clamp(min=tiny))`,
+    `log(u + eps)`, a draw clamped where it is made (`u = rand(...).clamp_(1e-12, ...)`), and the
+    research packages' `log(t, eps)` helper (`torch.log(t.clamp(min=eps))`) called on a draw.
+    At a draw of exactly 0 the naive log is -inf.
+
+    Only where that matters: the noise is scaled (`temperature * gumbel_noise(p)` in diffusers'
+    aMUSEd, `noise_level_scale * gumbel_noise(s) * annealing_scale` in x-transformers), and a scale
+    of 0 times the infinite noise is NaN. Where Gumbel noise is only added to logits for an argmax
+    or top-k (Gumbel-max sampling: diffusers' VQ-diffusion and discrete DDIM, dalle-pytorch,
+    vector-quantize-pytorch, x-transformers' autoregressive sampler; 6 of 8 sites on 2026-12-02),
+    -inf is the right limit of a draw of 0 and only makes that entry lose: no hazard, so no site."""
+    q, m, recv = resolve(call, ctx)
+    helper = None
+    if q in _LOG_FUNCS and len(call.args) == 1 and not call.keywords:
+        fw, arg = _LOG_FUNCS[q], call.args[0]
+    elif isinstance(call.func, ast.Name) and call.func.id == "log" and "log" not in ctx.imports and call.args:
+        helper = next((n for n in ctx.tree.body if isinstance(n, ast.FunctionDef) and n.name == "log"), None)
+        if helper is None or not re.search(r"torch\.log\(|\.log\(\)", ctx.text(helper)) \
+                or not re.search(r"clamp|\+\s*eps", ctx.text(helper)):
+            return None
+        fw, arg = "torch", call.args[0]
+    else:
+        return None
+    scope = _enclosing_function(call, ctx)
+    draw = None
+    if helper is not None:
+        draw = _uniform_draw(arg, ctx, scope)
+    elif isinstance(arg, ast.BinOp) and isinstance(arg.op, ast.Add) and _small_eps(arg.right, ctx):
+        draw = _uniform_draw(arg.left, ctx, scope)
+    elif isinstance(arg, ast.Call):
+        parts = _floor_parts(arg, ctx)
+        if parts is not None and _small_eps(parts[2], ctx):
+            draw = _uniform_draw(parts[1], ctx, scope)
+    elif isinstance(arg, ast.Name) and scope is not None:
+        values = _assignments(arg.id, scope)
+        if len(values) == 1 and _DRAW_GUARD.search(ctx.text(values[0]).strip()):
+            draw = _uniform_draw(values[0], ctx, None)
+    if draw is None or not _scaled_noise(call, scope, ctx):
+        return None
+    r = Renderer(fw, ctx.imports)
+    site = Site("log_uniform", fw, call, draw, r.log("{p}"))
+    site.renderer = r
+    site.operand = arg
+    return site
+
+
+def _scaled_noise(call: ast.AST, scope: Optional[ast.AST], ctx: Ctx) -> bool:
+    """The log's value is multiplied by something in its own statement, or the function that holds
+    it is called as a factor of a product somewhere in the file."""
+    for a in _ancestors(call, ctx):
+        if isinstance(a, ast.stmt):
+            break
+        if isinstance(a, ast.BinOp) and isinstance(a.op, ast.Mult):
+            return True
+    if scope is None:
+        return False
+    par = getattr(ctx, "_parents", None) or parents(ctx.tree)
+    for n in ast.walk(ctx.tree):
+        if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == scope.name:
+            up = par.get(n)
+            if isinstance(up, ast.BinOp) and isinstance(up.op, ast.Mult):
+                return True
+    return False
+
+
+_EXP_FUNCS = {"torch.exp": "torch", "numpy.exp": "numpy", "jax.numpy.exp": "jax"}
+# Log-parametrised constants whose logs stay small: Mamba's A_log is log(1..16), RWKV's time decay
+# and CLIP's logit scale (clamped at log 100) likewise; exp of them is < 65504 in float16.
+_SMALL_LOG_PARAMS = re.compile(r"A_log|time_decay|logit_scale|dt_bias|log_scale", re.I)
+
+
+def op_fp16_exp(call, ctx):
+    """An upcast before the exp -> the exp of the value made float16 (NUM507): `exp(x.float())`,
+    `x.float().exp()`, `exp(x.to(torch.float32))`, `exp(x.astype(np.float32))` -> `exp(x.half())`
+    (`x.astype('float16')`), which is inf once x > 11.09. The upcast is what keeps a float16 value
+    from overflowing, so the naive form shows the value as float16 (as `fp16_mask` does). Not of a
+    log-parametrised constant (`A_log`, `time_decay`, `logit_scale`: 23 of the 24 sites, all
+    `exp(self.A_log.float())` in transformers' and diffusers' state-space layers): A_log is the log
+    of a decay rate initialised between 1 and the number of heads or states (Mamba:
+    `log(arange(1, n + 1))`), so exp stays far below 65504, and the upcast is there for the
+    recurrence's precision, not against overflow. Not of a max-shifted or
+    negated value (the exp is at most 1), nor a grid (`arange(...).float()`, a constant operand)."""
+    q, m, recv = resolve(call, ctx)
+    if q in _EXP_FUNCS and len(call.args) == 1 and not call.keywords:
+        fw, arg = _EXP_FUNCS[q], call.args[0]
+    elif m == "exp" and not call.args and not call.keywords and method_fw(ctx, ["torch"]) == "torch":
+        fw, arg = "torch", recv
+    else:
+        return None
+    if not isinstance(arg, ast.Call) or not isinstance(arg.func, ast.Attribute):
+        return None
+    cast, x = arg.func.attr, arg.func.value
+    t = [ctx.text(a).replace(" ", "") for a in arg.args]
+    if fw == "torch" and not ((cast in ("float", "double") and not t) or (cast == "to" and t and t[0] in (
+            "torch.float32", "torch.float", "torch.float64", "dtype=torch.float32"))):
+        return None
+    if fw != "torch" and not (cast == "astype" and t and re.search(r"float(32|64)", t[0])):
+        return None
+    xt = ctx.text(x)
+    if _SMALL_LOG_PARAMS.search(xt) or re.search(r"max|logsumexp|-\s*\w*abs", xt) \
+            or xt.lstrip().startswith("-"):
+        return None
+    half = f"{wrap(xt)}.half()" if fw == "torch" else f"{wrap(xt)}.astype('float16')"
+    r = Renderer(fw, ctx.imports)
+    site = Site("fp16_exp", fw, call, half, r.exp("{p}"))
+    site.renderer = r
+    site.operand = x
+    return site
+
+
+OPERATORS.update({
+    "log_mean_exp": (Operator("log_mean_exp", ("NUM113",)), op_log_mean_exp),
+    "log_prod": (Operator("log_prod", ("NUM114",), note="opt-in rule"), op_log_prod),
+    "log_cosh": (Operator("log_cosh", ("NUM112",)), op_log_cosh),
+    "signed_power": (Operator("signed_power", ("NUM408",)), op_signed_power),
+    "log_uniform": (Operator("log_uniform", ("NUM205",), note="opt-in rule"), op_log_uniform),
+    "fp16_exp": (Operator("fp16_exp", ("NUM507",)), op_fp16_exp),
+})
+CALL_NAMES.update({
+    "log_mean_exp": ("logmeanexp",),
+    "log_prod": ("sum", "reduce_sum"),
+    "signed_power": ("sqrt",),
+    "log_uniform": ("log",),
+    "fp16_exp": ("exp",),
+})
+FILE_TRIGGERS.update({"log_mean_exp": ("logsumexp",), "log_cosh": ("softplus", "logaddexp"),
+                      "signed_power": ("sign",)})
+# Binary operations an operator looks at (the rest look at calls by CALL_NAMES).
+BINOP_SITES = {ast.Div: ("clamp_div",), ast.Add: ("finfo_eps",), ast.Sub: ("log_mean_exp", "log_cosh"),
+               ast.Mult: ("signed_power",)}
+
+
 # --------------------------------------------------------------------------- finding sites
 
 SKIP_PATH = re.compile(r"(^|/)(tests?|testing)/|(^|/)test_[^/]*\.py$|_test\.py$|conftest\.py$")
@@ -1414,7 +1874,7 @@ def scan_file(path: pathlib.Path, rel: str, wanted: set) -> List[Found]:
     for name in sorted(wanted):
         for n in CALL_NAMES.get(name, ()):
             by_name[n].append(name)
-    binops = {ast.Div: [n for n in ("clamp_div",) if n in wanted], ast.Add: [n for n in ("finfo_eps",) if n in wanted]}
+    binops = {op: [n for n in names if n in wanted] for op, names in BINOP_SITES.items()}
     for node in ast.walk(tree):
         if isinstance(node, ast.Call):
             f = node.func

@@ -107,3 +107,122 @@ def test_a_finding_counts_within_one_line_and_by_family():
     assert recall.matches(found, "a.py", 11, "NUM102")
     assert not recall.matches(found, "a.py", 12, "NUM102")
     assert not recall.matches(found, "a.py", 10, "NUM404")
+
+
+# The operators of the six issue-14 families that had none (docs/families.md): each stable form as
+# the corpora spell it, and beside it a spelling the operator must leave alone (no hazard).
+FAMILY_SNIPPET = '''\
+import math
+
+import jax.numpy as jnp
+import numpy as np
+import torch
+import torch.nn.functional as F
+from botorch.utils.safe_math import logmeanexp
+
+
+def log(t, eps=1e-20):
+    return torch.log(t.clamp(min=eps))
+
+
+def gumbel_noise(t):
+    noise = torch.zeros_like(t).uniform_(0, 1)
+    return -log(-log(noise))
+
+
+def bound(log_w, candidates):
+    a = torch.logsumexp(log_w, 0) - np.log(len(log_w))
+    b = logmeanexp(log_w, dim=-1)
+    c = log_w.logsumexp(dim=1) - math.log(candidates)
+    return a, b, c
+
+
+def loss(errors, x):
+    d = jnp.logaddexp(errors, -errors) - jnp.log(2.0)
+    e = x + F.softplus(x * -2.0) - 0.6931471805599453
+    return d, e
+
+
+def loglik(p, w, self_scale):
+    f = torch.log(p).sum(-1)
+    g = torch.exp(torch.sum(torch.log(w), dim=-1, keepdim=True))
+    return f, g
+
+
+def roots(x, var):
+    h = torch.sign(x) * torch.abs(x) ** (1.0 / 3.0)
+    i = torch.sqrt(torch.clamp(var, min=0.0))
+    j = torch.sqrt(torch.clamp(var, min=1e-6))
+    return h, i, j
+
+
+def confidence(probs, temperature, scores):
+    k = torch.log(probs.clamp(1e-20)) + temperature * gumbel_noise(probs)
+    u = torch.rand(scores.shape)
+    m = (scores - torch.log(-torch.log(u + 1e-20) + 1e-20)).argmax(-1)
+    return k, m
+
+
+def energies(mel, A_log):
+    n = mel.float().exp().sum(-1)
+    o = -torch.exp(A_log.float())
+    return n, o
+'''
+
+FAMILY_OPS = {"log_mean_exp": ("torch.log(torch.mean(", 2), "log_cosh": ("cosh(", 2), "log_prod": ("torch.prod(", 1),
+              "signed_power": (None, 2), "log_uniform": ("torch.log(", 1), "fp16_exp": (".half()", 1)}
+
+
+@pytest.fixture(scope="module")
+def family_sites(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("families")
+    (folder / "fam.py").write_text(FAMILY_SNIPPET)
+    found = mutants.scan_file(folder / "fam.py", "fam.py", set(FAMILY_OPS))
+    by_op = {}
+    for f in found:
+        by_op.setdefault(f.site.op, []).append(f)
+    return by_op
+
+
+@pytest.mark.parametrize("op", sorted(FAMILY_OPS))
+def test_family_operators_take_the_stable_forms_and_leave_the_safe_ones(family_sites, op):
+    # what each must not take: a count that is not the axis size (c), exp(sum(log(w))) (g), a
+    # floor above 0 (j), Gumbel noise only argmaxed (m), the log-parametrised A_log (o)
+    assert len(family_sites.get(op, [])) == FAMILY_OPS[op][1], [f.line for f in family_sites.get(op, [])]
+
+
+@pytest.mark.parametrize("distance", mutants.DISTANCES)
+@pytest.mark.parametrize("op", sorted(FAMILY_OPS))
+def test_family_operators_build_every_distance(family_sites, op, distance):
+    for found in family_sites[op]:
+        m = mutants.build(found, distance, random.Random(0), f"{op}-{distance}", mutants.OPERATORS[op][0])
+        assert m is not None
+        for text in m.files.values():
+            ast.parse(text)
+        text = "\n".join(m.files.values())
+        naive = FAMILY_OPS[op][0]
+        if naive:
+            assert naive in text
+        else:  # the guard is gone: no sign-and-abs, no floor at 0 (the other sqrt keeps its 1e-6)
+            assert "torch.sign(x)" not in text or "clamp(var, min=0.0)" not in text
+
+
+
+INLINE = {
+    "log_mean_exp": ["a = torch.log(torch.mean(torch.exp(log_w), dim=0))",
+                     "b = torch.log(torch.mean(torch.exp(log_w), dim=-1))"],
+    "log_cosh": ["d = jnp.log(jnp.cosh(errors))", "e = torch.log(torch.cosh(x))"],
+    "log_prod": ["f = torch.log(torch.prod(p, dim=-1))"],
+    "signed_power": ["h = (x ** (1.0 / 3.0))", "i = torch.sqrt(var)"],
+    "log_uniform": ["return -log(-torch.log(torch.zeros_like(t).uniform_(0, 1)))"],
+    "fp16_exp": ["n = torch.exp(mel.half()).sum(-1)"],
+}
+
+
+@pytest.mark.parametrize("op", sorted(FAMILY_OPS))
+def test_family_operators_write_the_naive_form_the_rule_names(family_sites, op):
+    lines = []
+    for found in family_sites[op]:
+        m = mutants.build(found, "inline", random.Random(0), f"{op}-inline", mutants.OPERATORS[op][0])
+        lines.append(m.files[m.main].splitlines()[max(m.lines) - 1].strip())
+    assert lines == INLINE[op]
