@@ -181,3 +181,20 @@ def test_an_in_place_fill_is_fixed_in_place(tmp_path):
             return scores.softmax(-1)
     """
     assert "scores.masked_fill_(mask, torch.finfo(scores.dtype).min)" in fixed(tmp_path, code)
+
+
+def test_a_test_that_takes_no_gradient_has_no_gradient_hazard(tmp_path):
+    """An RMSE compared in a test (Keras' quantizer tests) is never differentiated; the same
+    distance in a test that calls backward() is reported."""
+    findings, _ = check(tmp_path, """
+        import torch
+
+        def test_error(kernel, dequantized):
+            rmse = torch.sqrt(torch.mean(torch.square(kernel - dequantized)))
+            assert rmse < 0.15
+
+        def test_gradient(a, b):
+            d = torch.sqrt(torch.sum(torch.square(a - b), dim=-1))
+            d.sum().backward()
+    """, "--select", "NUM402")
+    assert [(f["code"], f["location"]["row"]) for f in findings] == [("NUM402", 9)]

@@ -181,6 +181,7 @@ class FileChecker:
         self.positions = Positions(module, memo, self._top_level_of)
         self.facts = None
         self._parents = None
+        self._gradient_free: Dict[int, bool] = {}  # test function -> it takes no gradient
 
     def run(self) -> Tuple[List[Finding], List[FileError]]:
         where = self.context
@@ -220,7 +221,8 @@ class FileChecker:
                     if frameworks and _framework(env) not in frameworks:
                         continue
                     if frameworks and _AUTOGRAD_ONLY.issuperset(frameworks) and (
-                            id(site.node) in facts.detached or analysis.value(site.node).grad is False):
+                            id(site.node) in facts.detached or analysis.value(site.node).grad is False
+                            or self._test_without_gradients(site.scope)):
                         continue  # a gradient hazard where no gradient flows: `sqrt(d).item()`, `torch.no_grad()`
                 except RecursionError:
                     raise  # the file is too deep, not the rule wrong: check_text retries it
@@ -464,6 +466,20 @@ class FileChecker:
             return False
         return self._name_reaches(assigned, hit.scope, self.facts.order_of.get(id(hit.node), 0), viewer, ops, 0)
 
+    def _test_without_gradients(self, scope) -> bool:
+        """A test function (`test_*`) that asks for no gradient anywhere in its body: the values it
+        computes are compared, not differentiated (an RMSE checked with assertLess)."""
+        while scope is not None and scope.kind != "function":
+            scope = scope.parent
+        node = scope.node if scope is not None else None
+        if not isinstance(node, cst.FunctionDef) or not node.name.value.startswith("test"):
+            return False
+        key = id(node)
+        if key not in self._gradient_free:
+            self._gradient_free[key] = not any(
+                isinstance(sub, cst.Name) and sub.value in _GRADIENT_WORDS for sub in subtree(node))
+        return self._gradient_free[key]
+
     def _name_reaches(self, name: str, scope, start: int, viewer: Viewer, ops, depth: int) -> bool:
         """Is `name`, read in `scope` after `start`, an argument of one of `ops` there, or passed
         to a function of this file whose parameter is (two calls deep: a softmax in a helper)?"""
@@ -692,6 +708,11 @@ def _parameters_given(call: cst.Call, callee, name: str) -> List[str]:
             given.append(params[position])
     return given
 
+
+# Names a test must spell to take a gradient (torch, jax, tensorflow, keras).
+_GRADIENT_WORDS = frozenset({"backward", "grad", "gradient", "gradients", "GradientTape", "value_and_grad", "vjp",
+                             "jvp", "autograd", "grad_fn", "requires_grad", "requires_grad_", "jacobian", "hessian",
+                             "jacrev", "jacfwd", "gradcheck", "apply_gradients", "fit", "train_step", "step"})
 
 def _updated_in_place(node: cst.BaseExpression) -> Optional[str]:
     """The name an in-place method call updates (`scores.masked_fill_(m, v)`: PyTorch's trailing
