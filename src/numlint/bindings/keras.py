@@ -163,3 +163,16 @@ for _op, _rows in RENDER.items():
     _internal = [Render(function="keras.src." + r.function[len("keras."):], when_imported="keras.src")
                  for r in _rows if r.function and r.function.startswith("keras.ops.")]
     _rows[:0] = _internal
+
+# Ops that keep a value's facts (a Keras reshape of a softmax is still one), as NumPy's and JAX's.
+VALUE_FUNCTIONS = {}
+for _prefix in ("keras.ops", "keras.src.ops", "keras.src.ops.numpy", "keras.src.ops.core", "keras.backend",
+                "tensorflow.keras.backend"):
+    for _name in ("reshape", "squeeze", "expand_dims", "transpose", "swapaxes", "moveaxis", "take",
+                  "take_along_axis", "convert_to_tensor", "flip", "roll", "tril", "triu", "broadcast_to", "tile",
+                  "repeat"):
+        VALUE_FUNCTIONS[f"{_prefix}.{_name}"] = "keep"
+    for _name in ("concatenate", "stack"):
+        VALUE_FUNCTIONS[f"{_prefix}.{_name}"] = "join"
+    VALUE_FUNCTIONS[f"{_prefix}.stop_gradient"] = "detach"
+    VALUE_FUNCTIONS[f"{_prefix}.cast"] = "cast"

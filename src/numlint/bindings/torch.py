@@ -169,6 +169,7 @@ METHODS = {
     "flatten": ("flatten", "start_dim, end_dim"),
     "masked_fill": ("masked_fill", "mask, value"),
     "masked_fill_": ("masked_fill", "mask, value"),
+    "uniform_": ("uniform", "low, high"),  # `torch.zeros_like(t).uniform_(0, 1)`: a fresh draw on [low, high)
     "clamp_": ("clamp", "min, max"),
     "clamp_min_": ("clamp_min", "min"),
     "clip_": ("clamp", "min, max"),
