@@ -1002,7 +1002,8 @@ def python_number(ctx: Context, node: cst.BaseExpression, depth: int = 0) -> boo
     """A Python number, not an array, though it may come from one: `x.item()`, `float(x)`,
     `int(x)`, `x.tolist()`, through names, and arithmetic of such numbers with literals
     (`2 * loss.item()`). Its arithmetic is Python's float64 whatever the array's dtype was."""
-    node = ctx.expression(node)
+    if not isinstance(node, cst.Call):  # (a call is read as written: `float(h.mean())` is what h.mean() is)
+        node = ctx.expression(node)
     if isinstance(node, cst.Call):
         func = node.func
         if isinstance(func, cst.Attribute):
