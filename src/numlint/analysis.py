@@ -341,23 +341,34 @@ class Analysis:
             return _forward(callee.scope)
         return None
 
+    def call_parameters(self, node: cst.Call) -> Tuple[Optional[Scope], List[Tuple[str, Optional[cst.BaseExpression]]]]:
+        """The function of this file a call runs, and each of its parameters (`self` left out)
+        with the expression this call passes it (None: left out, or behind `*args`)."""
+        scope = self._callee_scope(node)
+        if scope is None:
+            return None, []
+        params = scope.params
+        if scope.owner_class is not None and params and params[0].name in ("self", "cls"):
+            params = params[1:]
+        passed = []
+        for index, param in enumerate(params):
+            argument = _argument(node, index, param.name)
+            passed.append((param.name, argument if isinstance(argument, cst.BaseExpression) else None))
+        return scope, passed
+
     def passed_through(self, node: cst.Call) -> Optional[cst.BaseExpression]:
         """The argument of this call that the function of this file it calls returns as it is
         (`def same(c): return c`, every return): what this call gives is that argument."""
-        scope = self._callee_scope(node)
-        if scope is None or not scope.returns:
+        scope, passed = self.call_parameters(node)
+        if scope is None or not scope.returns or not all(isinstance(r.value, cst.Name) for r in scope.returns):
             return None
-        params = scope.params[1:] if scope.owner_class is not None and scope.params and \
-            scope.params[0].name in ("self", "cls") else scope.params
-        names = {ret.value.value for ret in scope.returns if isinstance(ret.value, cst.Name)}
-        if len(names) != 1 or len(scope.returns) != sum(isinstance(r.value, cst.Name) for r in scope.returns):
+        names = {ret.value.value for ret in scope.returns}
+        if len(names) != 1:
             return None
         name = names.pop()
-        for index, param in enumerate(params):
-            if param.name == name and len(scope.definitions.get(name, ())) == 1:
-                argument = _argument(node, index, name)
-                return argument if isinstance(argument, cst.BaseExpression) else None
-        return None
+        if len(scope.definitions.get(name, ())) != 1:
+            return None  # reassigned in the body: not the argument any more
+        return next((argument for param, argument in passed if param == name), None)
 
     def constructor(self, func: cst.BaseExpression) -> Optional[cst.Call]:
         """The call that built the layer or loss `func` names, when every path agrees:

@@ -499,11 +499,12 @@ class FileChecker:
                 continue
             if not any(isinstance(a.value, cst.Name) and a.value.value == name for a in call.args):
                 continue
-            callee = self.analysis._callee_scope(call)
+            callee, passed = self.analysis.call_parameters(call)
             if callee is None or callee is scope:
                 continue
-            for param in _parameters_given(call, callee, name):
-                if self._name_reaches(param, callee, -1, viewer, ops, depth + 1):
+            for param, argument in passed:
+                if isinstance(argument, cst.Name) and argument.value == name and \
+                        self._name_reaches(param, callee, -1, viewer, ops, depth + 1):
                     return True
         return False
 
@@ -691,22 +692,6 @@ def _references(node: cst.CSTNode, name: str) -> int:
             count += 1
     return count
 
-
-def _parameters_given(call: cst.Call, callee, name: str) -> List[str]:
-    """The parameters of `callee` that `call` passes the variable `name` to (plain positional or
-    keyword arguments; a method's `self` is not counted among the positions)."""
-    params = [d.name for d in callee.params]
-    if callee.owner_class is not None and params and params[0] in ("self", "cls"):
-        params = params[1:]
-    given = []
-    for position, arg in enumerate(call.args):
-        if arg.star or not (isinstance(arg.value, cst.Name) and arg.value.value == name):
-            continue
-        if arg.keyword is not None:
-            given.append(arg.keyword.value)
-        elif position < len(params):
-            given.append(params[position])
-    return given
 
 
 # Names a test must spell to take a gradient (torch, jax, tensorflow, keras).

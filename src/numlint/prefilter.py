@@ -27,7 +27,7 @@ import ast
 import re
 from typing import AbstractSet, Dict, FrozenSet, List, Optional, Sequence, Set
 
-from numlint.bindings import MODULE_FRAMEWORK, spellings_of
+from numlint.bindings import MODULE_FRAMEWORK
 from numlint.bindings.array_api import NAMESPACE_FUNCTIONS
 from numlint.rules import ACCUMULATE, OPERATOR_OPS, OPERATOR_WORDS, POWER_HALF, Rule
 
@@ -80,8 +80,7 @@ def reduce(text: str, rules: Sequence[Rule]) -> str:
             for names in named or pattern.triggers:  # operators only where nothing else names it
                 triggers |= names
             operator_roots = operator_roots or pattern.root in OPERATOR_OPS
-        for op in rule.consumers:  # the softmax a mask must reach may be in a helper (checker._reaches)
-            triggers |= spellings_of(op)
+        triggers |= rule.consumer_words  # the softmax a mask must reach may be in a helper (checker._reaches)
     return keep_only(text, triggers, operator_roots)
 
 

@@ -7,6 +7,7 @@ The registry is built by reading the folder, never from a hand-kept list. See
 from __future__ import annotations
 
 import difflib
+import functools
 import re
 import sys
 from dataclasses import dataclass
@@ -92,6 +93,11 @@ class Rule:
     # has no patterns; the named built-in check finds it (CHECKED_BY), the rest is data as usual.
     checked_by: Optional[str] = None
     fix_safety: str = SAFE  # the safety of a checked-by rule's fix
+
+    @functools.cached_property
+    def consumer_words(self) -> FrozenSet[str]:
+        """Every spelling of the consumer ops (the prefilter keeps functions that spell one)."""
+        return frozenset().union(*(bindings.spellings_of(op) for op in self.consumers))
 
     def title_for(self, fix: str) -> str:
         """The fix title with `{fix}` expanded (our own substitution; see `expand`)."""
